@@ -1,0 +1,564 @@
+//! Readings: what a patient measured, when, how, and with which codes.
+//!
+//! A reading is immutable once captured. A correction is a new reading whose
+//! `supersedes` names the old one; history is never edited. Each kind carries its LOINC
+//! code and UCUM unit (FHIR R4 vital-signs profile where one exists). This module is
+//! pure: no storage, no clock, no I/O.
+
+use std::fmt;
+
+use jiff::{Timestamp, tz::Offset};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::text::{Lang, LocalizedText};
+
+/// LOINC's code system URI.
+pub const LOINC_SYSTEM: &str = "http://loinc.org";
+/// Nära's own code system, for concepts without a verified LOINC code.
+pub const NARA_CODE_SYSTEM: &str = "https://nara.se/fhir/CodeSystem/observation";
+
+/// A code in a code system, as FHIR `Coding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Code {
+    /// Code system URI.
+    pub system: &'static str,
+    /// The code.
+    pub code: &'static str,
+    /// Human-readable display (English, as the code system defines it).
+    pub display: &'static str,
+}
+
+const fn loinc(code: &'static str, display: &'static str) -> Code {
+    Code { system: LOINC_SYSTEM, code, display }
+}
+
+/// The kinds of reading a patient can capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadingKind {
+    /// Blood pressure: systolic, diastolic and optionally pulse.
+    BloodPressure,
+    /// Heart rate on its own.
+    HeartRate,
+    /// Body weight.
+    BodyWeight,
+    /// Capillary blood glucose from a home meter.
+    BloodGlucose,
+    /// Peripheral oxygen saturation from a pulse oximeter, optionally with pulse.
+    OxygenSaturation,
+    /// Peak expiratory flow from a peak flow meter.
+    PeakExpiratoryFlow,
+    /// Body temperature.
+    BodyTemperature,
+    /// Step count.
+    Steps,
+    /// COPD Assessment Test (CAT) total score, 0–40.
+    CatScore,
+}
+
+impl ReadingKind {
+    /// Every kind, in display order.
+    pub const ALL: [ReadingKind; 9] = [
+        ReadingKind::BloodPressure,
+        ReadingKind::HeartRate,
+        ReadingKind::BodyWeight,
+        ReadingKind::BloodGlucose,
+        ReadingKind::OxygenSaturation,
+        ReadingKind::PeakExpiratoryFlow,
+        ReadingKind::BodyTemperature,
+        ReadingKind::Steps,
+        ReadingKind::CatScore,
+    ];
+
+    /// A short stable name used in storage, the CLI and JSON (`bp`, `glucose`, ...).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            ReadingKind::BloodPressure => "bp",
+            ReadingKind::HeartRate => "hr",
+            ReadingKind::BodyWeight => "weight",
+            ReadingKind::BloodGlucose => "glucose",
+            ReadingKind::OxygenSaturation => "spo2",
+            ReadingKind::PeakExpiratoryFlow => "pef",
+            ReadingKind::BodyTemperature => "temp",
+            ReadingKind::Steps => "steps",
+            ReadingKind::CatScore => "cat",
+        }
+    }
+
+    /// Parses a short name (see [`ReadingKind::short_name`]).
+    pub fn from_short_name(name: &str) -> Option<ReadingKind> {
+        ReadingKind::ALL.into_iter().find(|k| k.short_name() == name)
+    }
+
+    /// The Observation code: the panel code for blood pressure, the value code otherwise.
+    ///
+    /// Peak expiratory flow uses LOINC 19935-6 (peak flow meter, L/min). The CAT score has
+    /// no LOINC code we could verify, so it uses Nära's own code system until the region
+    /// names one (docs/adr/0004-codes-and-units.md).
+    pub fn code(self) -> Code {
+        match self {
+            ReadingKind::BloodPressure => loinc("85354-9", "Blood pressure panel with all children optional"),
+            ReadingKind::CatScore => Code {
+                system: NARA_CODE_SYSTEM,
+                code: "cat-total-score",
+                display: "COPD Assessment Test (CAT) total score",
+            },
+            other => other.metrics()[0].code(),
+        }
+    }
+
+    /// The metrics this kind records, primary first.
+    pub fn metrics(self) -> &'static [Metric] {
+        match self {
+            ReadingKind::BloodPressure => &[Metric::Systolic, Metric::Diastolic, Metric::Pulse],
+            ReadingKind::HeartRate => &[Metric::HeartRate],
+            ReadingKind::BodyWeight => &[Metric::Weight],
+            ReadingKind::BloodGlucose => &[Metric::Glucose],
+            ReadingKind::OxygenSaturation => &[Metric::SpO2, Metric::Pulse],
+            ReadingKind::PeakExpiratoryFlow => &[Metric::PeakFlow],
+            ReadingKind::BodyTemperature => &[Metric::Temperature],
+            ReadingKind::Steps => &[Metric::Steps],
+            ReadingKind::CatScore => &[Metric::CatScore],
+        }
+    }
+
+    /// The kind's name for patients.
+    pub fn label(self) -> LocalizedText {
+        let (sv, en) = match self {
+            ReadingKind::BloodPressure => ("Blodtryck", "Blood pressure"),
+            ReadingKind::HeartRate => ("Puls", "Heart rate"),
+            ReadingKind::BodyWeight => ("Vikt", "Weight"),
+            ReadingKind::BloodGlucose => ("Blodsocker", "Blood glucose"),
+            ReadingKind::OxygenSaturation => ("Syremättnad", "Oxygen saturation"),
+            ReadingKind::PeakExpiratoryFlow => ("PEF (utandningsflöde)", "Peak flow"),
+            ReadingKind::BodyTemperature => ("Temperatur", "Temperature"),
+            ReadingKind::Steps => ("Steg", "Steps"),
+            ReadingKind::CatScore => ("CAT-poäng (KOL)", "CAT score (COPD)"),
+        };
+        LocalizedText::new(sv, en)
+    }
+}
+
+impl fmt::Display for ReadingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.short_name())
+    }
+}
+
+/// One measured quantity inside a reading (a blood pressure has three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Systolic blood pressure, mm[Hg].
+    Systolic,
+    /// Diastolic blood pressure, mm[Hg].
+    Diastolic,
+    /// Pulse measured with a blood pressure or oxygen saturation, /min.
+    Pulse,
+    /// Heart rate on its own, /min.
+    HeartRate,
+    /// Body weight, kg.
+    Weight,
+    /// Capillary blood glucose, mmol/L.
+    Glucose,
+    /// Oxygen saturation, %.
+    SpO2,
+    /// Peak expiratory flow, L/min.
+    PeakFlow,
+    /// Body temperature, Cel.
+    Temperature,
+    /// Steps, {steps}.
+    Steps,
+    /// CAT total score, {score}.
+    CatScore,
+}
+
+impl Metric {
+    /// The LOINC code of this quantity (FHIR vital-signs profile codes where defined).
+    pub fn code(self) -> Code {
+        match self {
+            Metric::Systolic => loinc("8480-6", "Systolic blood pressure"),
+            Metric::Diastolic => loinc("8462-4", "Diastolic blood pressure"),
+            Metric::Pulse | Metric::HeartRate => loinc("8867-4", "Heart rate"),
+            Metric::Weight => loinc("29463-7", "Body weight"),
+            Metric::Glucose => loinc(
+                "14743-9",
+                "Glucose [Moles/volume] in Capillary blood by Glucometer",
+            ),
+            Metric::SpO2 => loinc("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+            Metric::PeakFlow => loinc(
+                "19935-6",
+                "Maximum expiratory gas flow Respiratory system airway by Peak flow meter",
+            ),
+            Metric::Temperature => loinc("8310-5", "Body temperature"),
+            Metric::Steps => loinc("55423-8", "Number of steps in unspecified time Pedometer"),
+            Metric::CatScore => ReadingKind::CatScore.code(),
+        }
+    }
+
+    /// The canonical UCUM unit code the value is stored and sent in.
+    pub fn ucum(self) -> &'static str {
+        match self {
+            Metric::Systolic | Metric::Diastolic => "mm[Hg]",
+            Metric::Pulse | Metric::HeartRate => "/min",
+            Metric::Weight => "kg",
+            Metric::Glucose => "mmol/L",
+            Metric::SpO2 => "%",
+            Metric::PeakFlow => "L/min",
+            Metric::Temperature => "Cel",
+            Metric::Steps => "{steps}",
+            Metric::CatScore => "{score}",
+        }
+    }
+
+    /// The unit as a patient reads it.
+    pub fn unit_label(self) -> &'static str {
+        match self {
+            Metric::Systolic | Metric::Diastolic => "mmHg",
+            Metric::Pulse | Metric::HeartRate => "/min",
+            Metric::Weight => "kg",
+            Metric::Glucose => "mmol/L",
+            Metric::SpO2 => "%",
+            Metric::PeakFlow => "L/min",
+            Metric::Temperature => "°C",
+            Metric::Steps => "steg",
+            Metric::CatScore => "p",
+        }
+    }
+
+    /// Decimal places shown and kept.
+    pub fn decimals(self) -> u32 {
+        match self {
+            Metric::Weight | Metric::Glucose | Metric::Temperature => 1,
+            _ => 0,
+        }
+    }
+
+    /// The quantity's name for patients.
+    pub fn label(self) -> LocalizedText {
+        let (sv, en) = match self {
+            Metric::Systolic => ("Övre trycket (systoliskt)", "Systolic pressure"),
+            Metric::Diastolic => ("Undre trycket (diastoliskt)", "Diastolic pressure"),
+            Metric::Pulse | Metric::HeartRate => ("Puls", "Pulse"),
+            Metric::Weight => ("Vikt", "Weight"),
+            Metric::Glucose => ("Blodsocker", "Blood glucose"),
+            Metric::SpO2 => ("Syremättnad", "Oxygen saturation"),
+            Metric::PeakFlow => ("PEF", "Peak flow"),
+            Metric::Temperature => ("Temperatur", "Temperature"),
+            Metric::Steps => ("Steg", "Steps"),
+            Metric::CatScore => ("CAT-poäng", "CAT score"),
+        };
+        LocalizedText::new(sv, en)
+    }
+
+    /// Formats `value` with this metric's decimals and unit, e.g. `7.2 mmol/L`.
+    pub fn format(self, value: f64) -> String {
+        format!("{:.*} {}", self.decimals() as usize, value, self.unit_label())
+    }
+}
+
+/// The measured values of a reading, in canonical units (see [`Metric::ucum`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Measurement {
+    /// Blood pressure in mm[Hg], pulse in /min.
+    BloodPressure {
+        /// Systolic pressure.
+        systolic: f64,
+        /// Diastolic pressure.
+        diastolic: f64,
+        /// Pulse, if the cuff reported it.
+        pulse: Option<f64>,
+    },
+    /// Heart rate in /min.
+    HeartRate {
+        /// Beats per minute.
+        bpm: f64,
+    },
+    /// Body weight in kg.
+    BodyWeight {
+        /// Kilograms.
+        kg: f64,
+    },
+    /// Capillary glucose in mmol/L (convert mg/dL with [`crate::domain::units`]).
+    BloodGlucose {
+        /// Millimoles per litre.
+        mmol_per_l: f64,
+    },
+    /// Oxygen saturation in %, pulse in /min.
+    OxygenSaturation {
+        /// SpO2 percent.
+        percent: f64,
+        /// Pulse, if the oximeter reported it.
+        pulse: Option<f64>,
+    },
+    /// Peak expiratory flow in L/min.
+    PeakExpiratoryFlow {
+        /// Litres per minute.
+        l_per_min: f64,
+    },
+    /// Body temperature in degrees Celsius.
+    BodyTemperature {
+        /// Degrees Celsius.
+        celsius: f64,
+    },
+    /// Number of steps.
+    Steps {
+        /// Steps counted.
+        count: f64,
+    },
+    /// CAT total score.
+    CatScore {
+        /// Score 0–40.
+        score: f64,
+    },
+}
+
+impl Measurement {
+    /// The kind of reading this measurement belongs to.
+    pub fn kind(&self) -> ReadingKind {
+        match self {
+            Measurement::BloodPressure { .. } => ReadingKind::BloodPressure,
+            Measurement::HeartRate { .. } => ReadingKind::HeartRate,
+            Measurement::BodyWeight { .. } => ReadingKind::BodyWeight,
+            Measurement::BloodGlucose { .. } => ReadingKind::BloodGlucose,
+            Measurement::OxygenSaturation { .. } => ReadingKind::OxygenSaturation,
+            Measurement::PeakExpiratoryFlow { .. } => ReadingKind::PeakExpiratoryFlow,
+            Measurement::BodyTemperature { .. } => ReadingKind::BodyTemperature,
+            Measurement::Steps { .. } => ReadingKind::Steps,
+            Measurement::CatScore { .. } => ReadingKind::CatScore,
+        }
+    }
+
+    /// The value of `metric`, if this measurement has it.
+    pub fn value(&self, metric: Metric) -> Option<f64> {
+        self.values().into_iter().find(|(m, _)| *m == metric).map(|(_, v)| v)
+    }
+
+    /// Every (metric, value) pair present, primary metric first.
+    pub fn values(&self) -> Vec<(Metric, f64)> {
+        match *self {
+            Measurement::BloodPressure { systolic, diastolic, pulse } => {
+                let mut v = vec![(Metric::Systolic, systolic), (Metric::Diastolic, diastolic)];
+                v.extend(pulse.map(|p| (Metric::Pulse, p)));
+                v
+            }
+            Measurement::HeartRate { bpm } => vec![(Metric::HeartRate, bpm)],
+            Measurement::BodyWeight { kg } => vec![(Metric::Weight, kg)],
+            Measurement::BloodGlucose { mmol_per_l } => vec![(Metric::Glucose, mmol_per_l)],
+            Measurement::OxygenSaturation { percent, pulse } => {
+                let mut v = vec![(Metric::SpO2, percent)];
+                v.extend(pulse.map(|p| (Metric::Pulse, p)));
+                v
+            }
+            Measurement::PeakExpiratoryFlow { l_per_min } => vec![(Metric::PeakFlow, l_per_min)],
+            Measurement::BodyTemperature { celsius } => vec![(Metric::Temperature, celsius)],
+            Measurement::Steps { count } => vec![(Metric::Steps, count)],
+            Measurement::CatScore { score } => vec![(Metric::CatScore, score)],
+        }
+    }
+
+    /// A compact display such as `142/91 mmHg, puls 72` or `7.2 mmol/L`.
+    pub fn display(&self, lang: Lang) -> String {
+        match *self {
+            Measurement::BloodPressure { systolic, diastolic, pulse } => {
+                let mut s = format!("{systolic:.0}/{diastolic:.0} mmHg");
+                if let Some(p) = pulse {
+                    let word = if lang == Lang::Sv { "puls" } else { "pulse" };
+                    s.push_str(&format!(", {word} {p:.0}"));
+                }
+                s
+            }
+            Measurement::OxygenSaturation { percent, pulse } => {
+                let mut s = format!("{percent:.0} %");
+                if let Some(p) = pulse {
+                    let word = if lang == Lang::Sv { "puls" } else { "pulse" };
+                    s.push_str(&format!(", {word} {p:.0}"));
+                }
+                s
+            }
+            _ => {
+                let (metric, value) = self.values()[0];
+                metric.format(value)
+            }
+        }
+    }
+}
+
+/// A reading's identity: a UUID chosen by the client at capture, never by the server.
+///
+/// It becomes the FHIR `Observation.identifier`, so a retried upload is recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReadingId(pub Uuid);
+
+/// Namespace for device-derived reading ids (UUID v5), fixed forever.
+const DEVICE_READING_NAMESPACE: Uuid = Uuid::from_u128(0x6e61_7261_2d72_6561_6469_6e67_2d76_3100);
+
+impl ReadingId {
+    /// A fresh random id for a manual reading.
+    pub fn random() -> Self {
+        ReadingId(Uuid::new_v4())
+    }
+
+    /// The deterministic id of a device reading: the same device, record key and kind give
+    /// the same id on every import and every install, so a re-import is recognised.
+    ///
+    /// `record_key` is the device's sequence number where it has one, otherwise its own
+    /// time stamp as the device reported it. The id is a one-way UUID v5 hash, so it does
+    /// not reveal the device identifier.
+    pub fn for_device(device_id: &str, record_key: &str, kind: ReadingKind) -> Self {
+        let name = format!("{device_id}\u{1f}{record_key}\u{1f}{}", kind.short_name());
+        ReadingId(Uuid::new_v5(&DEVICE_READING_NAMESPACE, name.as_bytes()))
+    }
+
+    /// Parses the hyphenated form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Uuid::parse_str(s).ok().map(ReadingId)
+    }
+}
+
+impl fmt::Display for ReadingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// Where a reading came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Source {
+    /// Typed in by the patient.
+    Manual,
+    /// Received from a measuring device.
+    Device {
+        /// A stable identifier of the device (serial number or system id).
+        device_id: String,
+        /// Manufacturer and model, when known.
+        model: Option<String>,
+        /// The device's own record key (sequence number or time stamp), when known.
+        record_key: Option<String>,
+    },
+}
+
+/// Measurement-quality flags reported by a device or ticked by the patient.
+///
+/// Any flag makes triage answer "measure again" instead of a colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct QualityFlags {
+    /// The body moved during measurement.
+    pub body_movement: bool,
+    /// The cuff was too loose or badly placed.
+    pub cuff_fit_poor: bool,
+    /// An irregular pulse was detected.
+    pub irregular_pulse: bool,
+    /// The measurement position was improper.
+    pub improper_position: bool,
+    /// The sensor reported a weak or unreliable signal.
+    pub weak_signal: bool,
+}
+
+impl QualityFlags {
+    /// No flag set.
+    pub const GOOD: QualityFlags = QualityFlags {
+        body_movement: false,
+        cuff_fit_poor: false,
+        irregular_pulse: false,
+        improper_position: false,
+        weak_signal: false,
+    };
+
+    /// True if any flag is set.
+    pub fn is_poor(&self) -> bool {
+        *self != QualityFlags::GOOD
+    }
+}
+
+/// A reading as the patient or a device hands it to the core, before validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewReading {
+    /// The values, in canonical units.
+    pub measurement: Measurement,
+    /// When it was measured (an instant).
+    pub effective_at: Timestamp,
+    /// The patient's UTC offset at that instant, so it shows as the local time it was.
+    pub utc_offset_seconds: i32,
+    /// Manual entry or device.
+    pub source: Source,
+    /// Quality flags.
+    pub quality: QualityFlags,
+    /// An optional note from the patient.
+    pub note: Option<String>,
+}
+
+impl NewReading {
+    /// A manual reading measured now-ish at `effective_at` with `offset`, no note, good quality.
+    pub fn manual(measurement: Measurement, effective_at: Timestamp, offset: Offset) -> Self {
+        Self {
+            measurement,
+            effective_at,
+            utc_offset_seconds: offset.seconds(),
+            source: Source::Manual,
+            quality: QualityFlags::GOOD,
+            note: None,
+        }
+    }
+
+    /// The id this reading gets: deterministic for device readings with a record key,
+    /// random otherwise.
+    pub fn assign_id(&self) -> ReadingId {
+        match &self.source {
+            Source::Device { device_id, record_key: Some(key), .. } => {
+                ReadingId::for_device(device_id, key, self.measurement.kind())
+            }
+            _ => ReadingId::random(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names_round_trip() {
+        for kind in ReadingKind::ALL {
+            assert_eq!(ReadingKind::from_short_name(kind.short_name()), Some(kind));
+        }
+        assert_eq!(ReadingKind::from_short_name("nope"), None);
+    }
+
+    #[test]
+    fn vital_signs_codes_are_the_profile_codes() {
+        assert_eq!(ReadingKind::BloodPressure.code().code, "85354-9");
+        assert_eq!(Metric::Systolic.code().code, "8480-6");
+        assert_eq!(Metric::Diastolic.code().code, "8462-4");
+        assert_eq!(ReadingKind::HeartRate.code().code, "8867-4");
+        assert_eq!(ReadingKind::BodyWeight.code().code, "29463-7");
+        assert_eq!(ReadingKind::BodyTemperature.code().code, "8310-5");
+        assert_eq!(ReadingKind::OxygenSaturation.code().code, "59408-5");
+        assert_eq!(Metric::Glucose.ucum(), "mmol/L");
+        assert_eq!(Metric::Systolic.ucum(), "mm[Hg]");
+    }
+
+    #[test]
+    fn device_ids_are_deterministic_and_distinct() {
+        let a = ReadingId::for_device("cuff-1", "17", ReadingKind::BloodPressure);
+        assert_eq!(a, ReadingId::for_device("cuff-1", "17", ReadingKind::BloodPressure));
+        assert_ne!(a, ReadingId::for_device("cuff-1", "18", ReadingKind::BloodPressure));
+        assert_ne!(a, ReadingId::for_device("cuff-2", "17", ReadingKind::BloodPressure));
+        assert_ne!(a, ReadingId::for_device("cuff-1", "17", ReadingKind::HeartRate));
+        assert!(!a.to_string().contains("cuff"));
+    }
+
+    #[test]
+    fn measurement_lists_values_and_displays() {
+        let bp = Measurement::BloodPressure { systolic: 142.0, diastolic: 91.0, pulse: Some(72.0) };
+        assert_eq!(bp.kind(), ReadingKind::BloodPressure);
+        assert_eq!(bp.value(Metric::Diastolic), Some(91.0));
+        assert_eq!(bp.display(Lang::Sv), "142/91 mmHg, puls 72");
+        let g = Measurement::BloodGlucose { mmol_per_l: 7.24 };
+        assert_eq!(g.display(Lang::En), "7.2 mmol/L");
+    }
+}

@@ -1,0 +1,853 @@
+//! Triage: the colour of a reading against the care team's thresholds, decided offline
+//! at capture.
+//!
+//! The care team sets threshold bands per patient and kind ([`ThresholdSet`], versioned).
+//! Until it has, conservative defaults apply ([`ThresholdSet::default_for`]), each with
+//! its clinical source; see `docs/adr/0005-default-thresholds.md`. The result carries the
+//! band, the rule version that decided it and a short reason in Swedish and English.
+//! Poor measurement quality gives [`Band::MeasureAgain`], never red.
+//!
+//! Band semantics: each metric has a *green* range and a wider *yellow* range, both
+//! inclusive. A value inside green is green; else inside yellow is yellow; else red. A
+//! value that falls between two written limits (38.05 °C between 38.0 and 38.1) therefore
+//! goes to the worse band: the conservative side.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::domain::reading::{Measurement, Metric, QualityFlags, ReadingKind};
+use crate::domain::text::{Lang, LocalizedText};
+
+/// The version of the built-in defaults; bump whenever a default below changes.
+pub const DEFAULTS_VERSION: u32 = 1;
+
+/// The outcome of triage for a reading. Colour is never the only signal: every band
+/// also has a [`Band::symbol`], a [`Band::shape`] and a [`Band::label`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    /// Within the patient's targets.
+    Green,
+    /// Outside the targets: follow the care plan's advice for yellow.
+    Yellow,
+    /// Far outside the targets: act now as the care plan says.
+    Red,
+    /// The measurement quality was poor: measure again.
+    MeasureAgain,
+    /// No target applies (steps; peak flow without a personal best; a first weight).
+    NotAssessed,
+}
+
+/// A shape to draw beside the colour, so the band reads without colour vision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BandShape {
+    /// Green: a circle.
+    Circle,
+    /// Yellow: a triangle.
+    Triangle,
+    /// Red: a square (or octagon).
+    Square,
+    /// Measure again: a circular arrow.
+    Repeat,
+    /// Not assessed: a dash.
+    Dash,
+}
+
+impl Band {
+    /// Severity for ordering the colours: green < yellow < red.
+    fn severity(self) -> u8 {
+        match self {
+            Band::NotAssessed => 0,
+            Band::Green => 1,
+            Band::MeasureAgain => 2,
+            Band::Yellow => 3,
+            Band::Red => 4,
+        }
+    }
+
+    /// A one-character symbol for text displays.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Band::Green => "●",
+            Band::Yellow => "▲",
+            Band::Red => "■",
+            Band::MeasureAgain => "↻",
+            Band::NotAssessed => "–",
+        }
+    }
+
+    /// The shape shells draw beside the colour.
+    pub fn shape(self) -> BandShape {
+        match self {
+            Band::Green => BandShape::Circle,
+            Band::Yellow => BandShape::Triangle,
+            Band::Red => BandShape::Square,
+            Band::MeasureAgain => BandShape::Repeat,
+            Band::NotAssessed => BandShape::Dash,
+        }
+    }
+
+    /// The band's name, for screen readers and text.
+    pub fn label(self) -> LocalizedText {
+        let (sv, en) = match self {
+            Band::Green => ("Grönt", "Green"),
+            Band::Yellow => ("Gult", "Yellow"),
+            Band::Red => ("Rött", "Red"),
+            Band::MeasureAgain => ("Mät igen", "Measure again"),
+            Band::NotAssessed => ("Ej bedömt", "Not assessed"),
+        };
+        LocalizedText::new(sv, en)
+    }
+
+    /// The general advice for the band, used when the care plan gives none.
+    pub fn advice(self) -> LocalizedText {
+        let (sv, en) = match self {
+            Band::Green => ("Fortsätt som vanligt.", "Carry on as usual."),
+            Band::Yellow => (
+                "Följ din vårdplan. Kontakta din vårdenhet om värdet håller i sig.",
+                "Follow your care plan. Contact your care unit if the value persists.",
+            ),
+            Band::Red => (
+                "Kontakta din vårdenhet i dag, eller ring 1177. Vid akuta besvär, ring 112.",
+                "Contact your care unit today, or call 1177. In an emergency, call 112.",
+            ),
+            Band::MeasureAgain => (
+                "Vila fem minuter och mät igen.",
+                "Rest for five minutes and measure again.",
+            ),
+            Band::NotAssessed => (
+                "Värdet sparas och visas för din vårdenhet.",
+                "The value is saved and shown to your care unit.",
+            ),
+        };
+        LocalizedText::new(sv, en)
+    }
+}
+
+/// An inclusive range; a missing end is unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Range {
+    /// Lowest value inside, if bounded below.
+    pub low: Option<f64>,
+    /// Highest value inside, if bounded above.
+    pub high: Option<f64>,
+}
+
+impl Range {
+    /// A range bounded on both ends.
+    pub const fn between(low: f64, high: f64) -> Self {
+        Range { low: Some(low), high: Some(high) }
+    }
+
+    /// A range bounded below only.
+    pub const fn at_least(low: f64) -> Self {
+        Range { low: Some(low), high: None }
+    }
+
+    /// True if `value` lies inside (ends included).
+    pub fn contains(&self, value: f64) -> bool {
+        self.low.is_none_or(|l| value >= l) && self.high.is_none_or(|h| value <= h)
+    }
+
+    /// True if `inner` lies within `self`.
+    fn encloses(&self, inner: &Range) -> bool {
+        let low_ok = match (self.low, inner.low) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(o), Some(i)) => o <= i,
+        };
+        let high_ok = match (self.high, inner.high) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(o), Some(i)) => o >= i,
+        };
+        low_ok && high_ok
+    }
+}
+
+/// The green and yellow ranges for one metric; outside yellow is red.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bands {
+    /// Target range.
+    pub green: Range,
+    /// Wider range of values that warrant attention; must enclose `green`.
+    pub yellow: Range,
+}
+
+impl Bands {
+    /// Builds bands from green and yellow ranges.
+    pub const fn new(green: Range, yellow: Range) -> Self {
+        Bands { green, yellow }
+    }
+
+    /// The band of `value`.
+    pub fn classify(&self, value: f64) -> Band {
+        if self.green.contains(value) {
+            Band::Green
+        } else if self.yellow.contains(value) {
+            Band::Yellow
+        } else {
+            Band::Red
+        }
+    }
+}
+
+/// The thresholds for one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MetricThreshold {
+    /// The metric they apply to.
+    pub metric: Metric,
+    /// Its bands, in the metric's canonical unit.
+    pub bands: Bands,
+}
+
+/// A rule on weight change, as used in heart failure: a gain of more than `max_gain_kg`
+/// within `over_days` gives `band`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WeightGainRule {
+    /// Largest gain that is still fine, in kg.
+    pub max_gain_kg: f64,
+    /// The look-back window in days.
+    pub over_days: u32,
+    /// The band a larger gain gives (yellow or red).
+    pub band: Band,
+}
+
+/// Who set a threshold set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdOrigin {
+    /// Nära's built-in conservative defaults.
+    Default,
+    /// The patient's care team.
+    CareTeam,
+}
+
+/// Identifies the rule that decided a triage result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleVersion {
+    /// Defaults or care team.
+    pub origin: ThresholdOrigin,
+    /// The version of that origin's thresholds for the kind.
+    pub version: u32,
+}
+
+impl std::fmt::Display for RuleVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.origin {
+            ThresholdOrigin::Default => write!(f, "default-v{}", self.version),
+            ThresholdOrigin::CareTeam => write!(f, "careteam-v{}", self.version),
+        }
+    }
+}
+
+/// The thresholds for one kind of reading for one patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdSet {
+    /// The kind they apply to.
+    pub kind: ReadingKind,
+    /// Origin and version.
+    pub rule: RuleVersion,
+    /// Bands per metric; metrics without an entry are not assessed.
+    pub metrics: Vec<MetricThreshold>,
+    /// Weight-change rules (body weight only).
+    pub weight_gain: Vec<WeightGainRule>,
+}
+
+/// A threshold set that cannot be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Error)]
+pub enum ThresholdError {
+    /// A metric does not belong to the set's kind.
+    #[error("a threshold names a metric that the reading kind does not have")]
+    MetricNotOfKind,
+    /// A range's low end lies above its high end, or a limit is not finite.
+    #[error("a threshold range is empty or not a number")]
+    InvalidRange,
+    /// The green range is not inside the yellow range.
+    #[error("the green range must lie inside the yellow range")]
+    GreenOutsideYellow,
+    /// The same metric has two entries.
+    #[error("a metric has more than one threshold")]
+    DuplicateMetric,
+    /// A weight rule on another kind, or with a bad gain, window or band.
+    #[error("a weight-gain rule is invalid")]
+    InvalidWeightRule,
+}
+
+impl ThresholdSet {
+    /// Checks that the set can be applied.
+    pub fn validate(&self) -> Result<(), ThresholdError> {
+        let mut seen = Vec::new();
+        for t in &self.metrics {
+            if !self.kind.metrics().contains(&t.metric) {
+                return Err(ThresholdError::MetricNotOfKind);
+            }
+            if seen.contains(&t.metric) {
+                return Err(ThresholdError::DuplicateMetric);
+            }
+            seen.push(t.metric);
+            for r in [t.bands.green, t.bands.yellow] {
+                let finite = r.low.is_none_or(f64::is_finite) && r.high.is_none_or(f64::is_finite);
+                let ordered = match (r.low, r.high) {
+                    (Some(l), Some(h)) => l <= h,
+                    _ => true,
+                };
+                if !finite || !ordered {
+                    return Err(ThresholdError::InvalidRange);
+                }
+            }
+            if !t.bands.yellow.encloses(&t.bands.green) {
+                return Err(ThresholdError::GreenOutsideYellow);
+            }
+        }
+        for w in &self.weight_gain {
+            let ok = self.kind == ReadingKind::BodyWeight
+                && w.max_gain_kg.is_finite()
+                && w.max_gain_kg > 0.0
+                && (1..=31).contains(&w.over_days)
+                && matches!(w.band, Band::Yellow | Band::Red);
+            if !ok {
+                return Err(ThresholdError::InvalidWeightRule);
+            }
+        }
+        Ok(())
+    }
+
+    /// The thresholds for a metric, if any.
+    pub fn for_metric(&self, metric: Metric) -> Option<&Bands> {
+        self.metrics.iter().find(|t| t.metric == metric).map(|t| &t.bands)
+    }
+
+    /// Peak-flow zones from the patient's personal best (L/min): green at 80 % or more,
+    /// yellow from 50 %, red below (the asthma action plan zones of GINA and NAEPP EPR-3).
+    pub fn peak_flow_zones(personal_best: f64, rule: RuleVersion) -> Self {
+        ThresholdSet {
+            kind: ReadingKind::PeakExpiratoryFlow,
+            rule,
+            metrics: vec![MetricThreshold {
+                metric: Metric::PeakFlow,
+                bands: Bands::new(
+                    Range::at_least(personal_best * 0.8),
+                    Range::at_least(personal_best * 0.5),
+                ),
+            }],
+            weight_gain: Vec::new(),
+        }
+    }
+
+    /// Nära's conservative defaults, used until the care team sets thresholds.
+    ///
+    /// Sources (details and reasoning in `docs/adr/0005-default-thresholds.md`):
+    /// - Blood pressure: ESC/ESH 2023 hypertension guideline; home BP ≥ 135/85 mmHg is
+    ///   hypertensive (yellow), ≥ 180 systolic or ≥ 110 diastolic is grade 3 (red);
+    ///   systolic < 90 is hypotension (red), < 100 yellow.
+    /// - Heart rate, pulse, SpO2, temperature: NEWS2 (Royal College of Physicians, 2017):
+    ///   a parameter scoring 3 is red, scoring 1–2 is yellow, 0 is green (SpO2 scale 1;
+    ///   COPD patients with a prescribed 88–92 % target need the care team's thresholds).
+    /// - Glucose: International Consensus on Time in Range (Battelino et al., Diabetes
+    ///   Care 2019): target 3.9–10.0 mmol/L green, level 1 (3.0–3.8, 10.1–13.9) yellow,
+    ///   level 2 (< 3.0, > 13.9) red.
+    /// - CAT: GOLD 2024 and the CAT user guide: < 10 low impact (green), 10–20 medium
+    ///   (yellow), > 20 high or very high impact (red).
+    /// - Weight: ESC 2021 heart-failure guideline: a gain of more than 2 kg in 3 days is
+    ///   a warning sign (yellow); no absolute weight targets.
+    /// - Peak flow: not assessed without a personal best; steps: not assessed.
+    pub fn default_for(kind: ReadingKind) -> Self {
+        let rule = RuleVersion { origin: ThresholdOrigin::Default, version: DEFAULTS_VERSION };
+        let t = |metric, green: Range, yellow: Range| MetricThreshold {
+            metric,
+            bands: Bands::new(green, yellow),
+        };
+        let pulse = |metric| t(metric, Range::between(51.0, 90.0), Range::between(41.0, 130.0));
+        let (metrics, weight_gain) = match kind {
+            ReadingKind::BloodPressure => (
+                vec![
+                    t(Metric::Systolic, Range::between(100.0, 134.0), Range::between(90.0, 179.0)),
+                    t(Metric::Diastolic, Range::between(60.0, 84.0), Range::between(40.0, 109.0)),
+                    pulse(Metric::Pulse),
+                ],
+                vec![],
+            ),
+            ReadingKind::HeartRate => (vec![pulse(Metric::HeartRate)], vec![]),
+            ReadingKind::OxygenSaturation => (
+                vec![
+                    t(Metric::SpO2, Range::between(96.0, 100.0), Range::between(92.0, 100.0)),
+                    pulse(Metric::Pulse),
+                ],
+                vec![],
+            ),
+            ReadingKind::BodyTemperature => (
+                vec![t(
+                    Metric::Temperature,
+                    Range::between(36.1, 38.0),
+                    Range::between(35.1, 39.0),
+                )],
+                vec![],
+            ),
+            ReadingKind::BloodGlucose => (
+                vec![t(Metric::Glucose, Range::between(3.9, 10.0), Range::between(3.0, 13.9))],
+                vec![],
+            ),
+            ReadingKind::CatScore => (
+                vec![t(Metric::CatScore, Range::between(0.0, 9.0), Range::between(0.0, 20.0))],
+                vec![],
+            ),
+            ReadingKind::BodyWeight => (
+                vec![],
+                vec![WeightGainRule { max_gain_kg: 2.0, over_days: 3, band: Band::Yellow }],
+            ),
+            ReadingKind::PeakExpiratoryFlow | ReadingKind::Steps => (vec![], vec![]),
+        };
+        ThresholdSet { kind, rule, metrics, weight_gain }
+    }
+}
+
+/// What triage needs to know beyond the reading itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TriageContext {
+    /// Earlier body weights (time, kg) of the patient, for weight-gain rules. Only those
+    /// within the longest rule window before the reading matter; others are ignored.
+    pub recent_weights: Vec<(Timestamp, f64)>,
+}
+
+/// The result of triage, stored with the reading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriageResult {
+    /// The band shown to the patient.
+    pub band: Band,
+    /// The band the values alone would have had (differs from `band` only for
+    /// [`Band::MeasureAgain`]).
+    pub value_band: Band,
+    /// The rule that decided.
+    pub rule: RuleVersion,
+    /// The metric that decided the band, if one did.
+    pub metric: Option<Metric>,
+    /// A short reason in Swedish and English (names limits, never the value).
+    pub reason: LocalizedText,
+}
+
+impl TriageResult {
+    /// The advice for the band.
+    pub fn advice(&self) -> LocalizedText {
+        self.band.advice()
+    }
+
+    /// The reason in `lang`.
+    pub fn reason_in(&self, lang: Lang) -> &str {
+        self.reason.get(lang)
+    }
+}
+
+/// Which side of the green range a value left.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Low,
+    High,
+}
+
+fn side(bands: &Bands, value: f64) -> Side {
+    match bands.green.low {
+        Some(l) if value < l => Side::Low,
+        _ => Side::High,
+    }
+}
+
+fn fmt_limit(metric: Metric, v: f64) -> String {
+    format!("{:.*} {}", metric.decimals() as usize, v, metric.unit_label())
+}
+
+fn metric_reason(metric: Metric, bands: &Bands, band: Band, value: f64) -> LocalizedText {
+    let label = metric.label();
+    match band {
+        Band::Green => LocalizedText::new(
+            format!("{} inom målvärdena", label.sv),
+            format!("{} within targets", label.en),
+        ),
+        Band::Yellow | Band::Red => {
+            let s = side(bands, value);
+            let (range, sv_word, en_word) = match (band, s) {
+                (Band::Yellow, Side::High) => (bands.green, "över målvärdet", "above target"),
+                (Band::Yellow, Side::Low) => (bands.green, "under målvärdet", "below target"),
+                (_, Side::High) => (bands.yellow, "mycket högt, över", "very high, above"),
+                (_, Side::Low) => (bands.yellow, "mycket lågt, under", "very low, below"),
+            };
+            let limit = match s {
+                Side::High => range.high,
+                Side::Low => range.low,
+            };
+            let limit = limit.map(|l| fmt_limit(metric, l)).unwrap_or_default();
+            LocalizedText::new(
+                format!("{} {} {}", label.sv, sv_word, limit).trim_end().to_owned(),
+                format!("{} {} {}", label.en, en_word, limit).trim_end().to_owned(),
+            )
+        }
+        Band::MeasureAgain | Band::NotAssessed => LocalizedText::new(
+            format!("{} bedöms inte", label.sv),
+            format!("{} is not assessed", label.en),
+        ),
+    }
+}
+
+fn quality_reason(q: &QualityFlags) -> LocalizedText {
+    let mut sv = Vec::new();
+    let mut en = Vec::new();
+    let mut add = |flag: bool, s: &str, e: &str| {
+        if flag {
+            sv.push(s.to_owned());
+            en.push(e.to_owned());
+        }
+    };
+    add(q.cuff_fit_poor, "manschetten satt inte rätt", "the cuff did not fit");
+    add(q.body_movement, "du rörde dig under mätningen", "you moved during the measurement");
+    add(q.irregular_pulse, "oregelbunden puls upptäcktes", "an irregular pulse was detected");
+    add(q.improper_position, "fel mätställning", "the measuring position was wrong");
+    add(q.weak_signal, "svag signal från mätaren", "the device had a weak signal");
+    LocalizedText::new(
+        format!("Mätningen kan vara osäker: {}", sv.join(", ")),
+        format!("The measurement may be unreliable: {}", en.join(", ")),
+    )
+}
+
+/// Triage of one measurement. Pure: the caller supplies thresholds and context.
+///
+/// The worst band over the measurement's metrics decides; the first metric (in the
+/// kind's order) with that band gives the reason. Poor quality turns any band into
+/// [`Band::MeasureAgain`], keeping the values' own band in `value_band`.
+pub fn triage(
+    measurement: &Measurement,
+    effective_at: Timestamp,
+    quality: &QualityFlags,
+    thresholds: &ThresholdSet,
+    context: &TriageContext,
+) -> TriageResult {
+    let mut worst: Option<(Band, Metric, LocalizedText)> = None;
+    let mut consider = |band: Band, metric: Metric, reason: LocalizedText| {
+        if worst.as_ref().is_none_or(|(b, _, _)| band.severity() > b.severity()) {
+            worst = Some((band, metric, reason));
+        }
+    };
+
+    for (metric, value) in measurement.values() {
+        if let Some(bands) = thresholds.for_metric(metric) {
+            let band = bands.classify(value);
+            consider(band, metric, metric_reason(metric, bands, band, value));
+        }
+    }
+
+    if let Measurement::BodyWeight { kg } = *measurement {
+        for rule in &thresholds.weight_gain {
+            let since = effective_at - SignedDuration::from_hours(24 * i64::from(rule.over_days));
+            let lowest = context
+                .recent_weights
+                .iter()
+                .filter(|(t, _)| *t >= since && *t < effective_at)
+                .map(|(_, w)| *w)
+                .fold(None, |acc: Option<f64>, w| Some(acc.map_or(w, |a| a.min(w))));
+            let Some(lowest) = lowest else { continue };
+            let days = rule.over_days;
+            let limit = fmt_limit(Metric::Weight, rule.max_gain_kg);
+            if kg - lowest > rule.max_gain_kg {
+                consider(
+                    rule.band,
+                    Metric::Weight,
+                    LocalizedText::new(
+                        format!("Vikten har ökat mer än {limit} på {days} dagar"),
+                        format!("Weight has risen more than {limit} in {days} days"),
+                    ),
+                );
+            } else {
+                consider(
+                    Band::Green,
+                    Metric::Weight,
+                    LocalizedText::new(
+                        format!("Ingen viktökning över {limit} på {days} dagar"),
+                        format!("No weight gain above {limit} in {days} days"),
+                    ),
+                );
+            }
+        }
+    }
+
+    let (value_band, metric, reason) = worst.unwrap_or_else(|| {
+        let kind = measurement.kind();
+        let reason = match kind {
+            ReadingKind::PeakExpiratoryFlow => LocalizedText::new(
+                "Inget personligt bästa PEF-värde är satt; vården bedömer värdet",
+                "No personal best peak flow is set; your care team assesses the value",
+            ),
+            ReadingKind::BodyWeight => LocalizedText::new(
+                "Ingen tidigare vikt att jämföra med",
+                "No earlier weight to compare with",
+            ),
+            _ => LocalizedText::new(
+                format!("{} har inga målvärden", kind.label().sv),
+                format!("{} has no targets", kind.label().en),
+            ),
+        };
+        (Band::NotAssessed, kind.metrics()[0], reason)
+    });
+
+    if quality.is_poor() {
+        let mut reason = quality_reason(quality);
+        if value_band == Band::Red {
+            reason.sv.push_str(". Om värdet är lika avvikande igen, följ råden för rött");
+            reason.en.push_str(". If the value is as abnormal again, follow the advice for red");
+        }
+        return TriageResult {
+            band: Band::MeasureAgain,
+            value_band,
+            rule: thresholds.rule,
+            metric: None,
+            reason,
+        };
+    }
+
+    TriageResult { band: value_band, value_band, rule: thresholds.rule, metric: Some(metric), reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn at() -> Timestamp {
+        "2026-11-24T08:00:00Z".parse().expect("valid time")
+    }
+
+    fn classify(m: Measurement) -> Band {
+        triage(
+            &m,
+            at(),
+            &QualityFlags::GOOD,
+            &ThresholdSet::default_for(m.kind()),
+            &TriageContext::default(),
+        )
+        .band
+    }
+
+    fn bp(s: f64, d: f64) -> Measurement {
+        Measurement::BloodPressure { systolic: s, diastolic: d, pulse: None }
+    }
+
+    /// Every band boundary of every default, from both sides.
+    #[test]
+    fn default_boundaries() {
+        use Band::*;
+        let table: Vec<(Measurement, Band)> = vec![
+            // Systolic (diastolic held green at 70).
+            (bp(89.0, 70.0), Red),
+            (bp(90.0, 70.0), Yellow),
+            (bp(99.0, 70.0), Yellow),
+            (bp(100.0, 70.0), Green),
+            (bp(134.0, 70.0), Green),
+            (bp(134.5, 70.0), Yellow),
+            (bp(135.0, 70.0), Yellow),
+            (bp(179.0, 70.0), Yellow),
+            (bp(180.0, 70.0), Red),
+            // Diastolic (systolic held green at 120).
+            (bp(120.0, 39.0), Red),
+            (bp(120.0, 40.0), Yellow),
+            (bp(120.0, 59.0), Yellow),
+            (bp(120.0, 60.0), Green),
+            (bp(120.0, 84.0), Green),
+            (bp(120.0, 85.0), Yellow),
+            (bp(130.0, 109.0), Yellow),
+            (bp(130.0, 110.0), Red),
+            // Heart rate, NEWS2.
+            (Measurement::HeartRate { bpm: 40.0 }, Red),
+            (Measurement::HeartRate { bpm: 41.0 }, Yellow),
+            (Measurement::HeartRate { bpm: 50.0 }, Yellow),
+            (Measurement::HeartRate { bpm: 51.0 }, Green),
+            (Measurement::HeartRate { bpm: 90.0 }, Green),
+            (Measurement::HeartRate { bpm: 91.0 }, Yellow),
+            (Measurement::HeartRate { bpm: 130.0 }, Yellow),
+            (Measurement::HeartRate { bpm: 131.0 }, Red),
+            // SpO2, NEWS2 scale 1.
+            (Measurement::OxygenSaturation { percent: 91.0, pulse: None }, Red),
+            (Measurement::OxygenSaturation { percent: 92.0, pulse: None }, Yellow),
+            (Measurement::OxygenSaturation { percent: 95.0, pulse: None }, Yellow),
+            (Measurement::OxygenSaturation { percent: 96.0, pulse: None }, Green),
+            (Measurement::OxygenSaturation { percent: 100.0, pulse: None }, Green),
+            // Temperature, NEWS2.
+            (Measurement::BodyTemperature { celsius: 35.0 }, Red),
+            (Measurement::BodyTemperature { celsius: 35.1 }, Yellow),
+            (Measurement::BodyTemperature { celsius: 36.0 }, Yellow),
+            (Measurement::BodyTemperature { celsius: 36.1 }, Green),
+            (Measurement::BodyTemperature { celsius: 38.0 }, Green),
+            (Measurement::BodyTemperature { celsius: 38.05 }, Yellow),
+            (Measurement::BodyTemperature { celsius: 38.1 }, Yellow),
+            (Measurement::BodyTemperature { celsius: 39.0 }, Yellow),
+            (Measurement::BodyTemperature { celsius: 39.1 }, Red),
+            // Glucose, time-in-range consensus.
+            (Measurement::BloodGlucose { mmol_per_l: 2.9 }, Red),
+            (Measurement::BloodGlucose { mmol_per_l: 3.0 }, Yellow),
+            (Measurement::BloodGlucose { mmol_per_l: 3.8 }, Yellow),
+            (Measurement::BloodGlucose { mmol_per_l: 3.85 }, Yellow),
+            (Measurement::BloodGlucose { mmol_per_l: 3.9 }, Green),
+            (Measurement::BloodGlucose { mmol_per_l: 10.0 }, Green),
+            (Measurement::BloodGlucose { mmol_per_l: 10.1 }, Yellow),
+            (Measurement::BloodGlucose { mmol_per_l: 13.9 }, Yellow),
+            (Measurement::BloodGlucose { mmol_per_l: 14.0 }, Red),
+            // CAT.
+            (Measurement::CatScore { score: 9.0 }, Green),
+            (Measurement::CatScore { score: 10.0 }, Yellow),
+            (Measurement::CatScore { score: 20.0 }, Yellow),
+            (Measurement::CatScore { score: 21.0 }, Red),
+            // Not assessed by default.
+            (Measurement::Steps { count: 12.0 }, NotAssessed),
+            (Measurement::PeakExpiratoryFlow { l_per_min: 100.0 }, NotAssessed),
+            (Measurement::BodyWeight { kg: 80.0 }, NotAssessed),
+        ];
+        for (m, expected) in table {
+            assert_eq!(classify(m), expected, "{m:?}");
+        }
+    }
+
+    #[test]
+    fn the_worst_metric_decides_and_names_itself() {
+        let m = Measurement::BloodPressure { systolic: 142.0, diastolic: 112.0, pulse: Some(72.0) };
+        let r = triage(
+            &m,
+            at(),
+            &QualityFlags::GOOD,
+            &ThresholdSet::default_for(ReadingKind::BloodPressure),
+            &TriageContext::default(),
+        );
+        assert_eq!(r.band, Band::Red);
+        assert_eq!(r.metric, Some(Metric::Diastolic));
+        assert_eq!(r.reason.sv, "Undre trycket (diastoliskt) mycket högt, över 109 mmHg");
+        assert_eq!(r.reason.en, "Diastolic pressure very high, above 109 mmHg");
+        assert_eq!(r.rule.to_string(), "default-v1");
+    }
+
+    #[test]
+    fn poor_quality_means_measure_again_not_red() {
+        let q = QualityFlags { cuff_fit_poor: true, ..QualityFlags::GOOD };
+        let r = triage(
+            &bp(190.0, 95.0),
+            at(),
+            &q,
+            &ThresholdSet::default_for(ReadingKind::BloodPressure),
+            &TriageContext::default(),
+        );
+        assert_eq!(r.band, Band::MeasureAgain);
+        assert_eq!(r.value_band, Band::Red);
+        assert!(r.reason.sv.contains("manschetten"), "{}", r.reason.sv);
+        assert!(r.reason.en.contains("advice for red"), "{}", r.reason.en);
+    }
+
+    #[test]
+    fn care_team_thresholds_replace_the_defaults() {
+        let set = ThresholdSet {
+            kind: ReadingKind::BloodPressure,
+            rule: RuleVersion { origin: ThresholdOrigin::CareTeam, version: 3 },
+            metrics: vec![MetricThreshold {
+                metric: Metric::Systolic,
+                bands: Bands::new(Range::between(110.0, 150.0), Range::between(95.0, 170.0)),
+            }],
+            weight_gain: vec![],
+        };
+        assert_eq!(set.validate(), Ok(()));
+        let r = triage(&bp(145.0, 100.0), at(), &QualityFlags::GOOD, &set, &TriageContext::default());
+        // Diastolic has no care-team threshold, so only systolic is assessed.
+        assert_eq!(r.band, Band::Green);
+        assert_eq!(r.rule.to_string(), "careteam-v3");
+    }
+
+    #[test]
+    fn weight_gain_over_three_days() {
+        let set = ThresholdSet::default_for(ReadingKind::BodyWeight);
+        let day = SignedDuration::from_hours(24);
+        let ctx = TriageContext {
+            recent_weights: vec![(at() - day * 4, 70.0), (at() - day * 2, 80.0), (at() - day, 81.0)],
+        };
+        let w = |kg| {
+            triage(&Measurement::BodyWeight { kg }, at(), &QualityFlags::GOOD, &set, &ctx).band
+        };
+        assert_eq!(w(82.0), Band::Green); // +2.0 kg on the lowest in 3 days (80): not more than 2.
+        assert_eq!(w(82.1), Band::Yellow);
+    }
+
+    #[test]
+    fn peak_flow_zones_from_personal_best() {
+        let set = ThresholdSet::peak_flow_zones(
+            500.0,
+            RuleVersion { origin: ThresholdOrigin::CareTeam, version: 1 },
+        );
+        assert_eq!(set.validate(), Ok(()));
+        let pef = |v| {
+            triage(
+                &Measurement::PeakExpiratoryFlow { l_per_min: v },
+                at(),
+                &QualityFlags::GOOD,
+                &set,
+                &TriageContext::default(),
+            )
+            .band
+        };
+        assert_eq!(pef(400.0), Band::Green);
+        assert_eq!(pef(399.0), Band::Yellow);
+        assert_eq!(pef(250.0), Band::Yellow);
+        assert_eq!(pef(249.0), Band::Red);
+    }
+
+    #[test]
+    fn invalid_threshold_sets_are_refused() {
+        let mut set = ThresholdSet::default_for(ReadingKind::BloodPressure);
+        set.metrics[0].bands.green = Range::between(80.0, 150.0);
+        assert_eq!(set.validate(), Err(ThresholdError::GreenOutsideYellow));
+        let mut set = ThresholdSet::default_for(ReadingKind::HeartRate);
+        set.metrics[0].metric = Metric::Glucose;
+        assert_eq!(set.validate(), Err(ThresholdError::MetricNotOfKind));
+        let mut set = ThresholdSet::default_for(ReadingKind::Steps);
+        set.metrics.push(MetricThreshold {
+            metric: Metric::Steps,
+            bands: Bands::new(Range::between(5.0, 1.0), Range::between(0.0, 10.0)),
+        });
+        assert_eq!(set.validate(), Err(ThresholdError::InvalidRange));
+    }
+
+    #[test]
+    fn every_default_set_is_valid_and_every_band_has_a_distinct_symbol() {
+        for kind in ReadingKind::ALL {
+            assert_eq!(ThresholdSet::default_for(kind).validate(), Ok(()), "{kind}");
+        }
+        let bands = [Band::Green, Band::Yellow, Band::Red, Band::MeasureAgain, Band::NotAssessed];
+        for a in bands {
+            for b in bands {
+                if a != b {
+                    assert_ne!(a.symbol(), b.symbol());
+                    assert_ne!(a.shape(), b.shape());
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Bands are monotone: moving a value away from the green range never makes the
+        /// band better.
+        #[test]
+        fn moving_away_from_green_never_improves(a in 80.0f64..200.0, b in 80.0f64..200.0) {
+            let set = ThresholdSet::default_for(ReadingKind::HeartRate);
+            let bands = set.for_metric(Metric::HeartRate).expect("has bands");
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            // Above the green range's middle, higher is never better.
+            if lo >= 70.0 {
+                prop_assert!(bands.classify(hi).severity() >= bands.classify(lo).severity());
+            }
+        }
+
+        /// Reasons never contain the measured value.
+        #[test]
+        fn reasons_do_not_echo_the_value(s in 181.0f64..299.0) {
+            let s = (s * 10.0).round() / 10.0 + 0.03; // a value no limit can equal
+            let r = triage(&bp(s, 80.0), at(), &QualityFlags::GOOD,
+                &ThresholdSet::default_for(ReadingKind::BloodPressure), &TriageContext::default());
+            let shown = format!("{s:.0}");
+            prop_assert!(!r.reason.sv.contains(&shown) || shown == "179");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Nära core.
+pub mod domain;
