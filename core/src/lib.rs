@@ -1,2 +1,485 @@
-//! Nära core.
+//! Nära core: every rule and every byte of patient data for the Nära apps.
+//!
+//! [`Nara`] is the facade the CLI and the bindings use: open a store with a
+//! [`KeyProvider`], then one sub-API per area ([`Nara::readings`], [`Nara::care_plan`],
+//! [`Nara::trends`]). Rules live in [`domain`] (pure), storage in [`store`]. This crate
+//! exposes no FFI types; `bindings/` converts.
+
 pub mod domain;
+pub mod error;
+pub mod observe;
+pub mod store;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+pub use crate::error::NaraError;
+pub use crate::observe::{Change, Next, Subscription};
+pub use crate::store::key::{
+    FileKeyProvider, KeyProvider, KeyProviderError, PassphraseKeyProvider,
+};
+pub use crate::store::readings::ReadingFilter;
+pub use crate::store::{OpenReport, QuarantineReason, Quarantined};
+
+use crate::domain::reading::{NewReading, Reading, ReadingId, ReadingKind};
+use crate::domain::schedule::{self, Adherence, MeasurementSchedule, Reminder, Task};
+use crate::domain::trend::{self, SeriesPoint, TrendSample, TrendSummary};
+use crate::domain::triage::{self, ThresholdSet, TriageContext};
+use crate::domain::validation::{self, normalize_note};
+use crate::observe::Observers;
+use crate::store::Store;
+use crate::store::readings as repo;
+
+/// A source of the current time; tests and the demo replace it.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// An open Nära: the store, the key provider and the change observers.
+pub struct Nara {
+    store: Store,
+    keys: Arc<dyn KeyProvider>,
+    observers: Observers,
+    clock: Clock,
+    report: OpenReport,
+}
+
+impl std::fmt::Debug for Nara {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nara")
+            .field("report", &self.report)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Nara {
+    /// Opens (or creates) the store in `data_dir`. See [`OpenReport`] for what happened.
+    pub fn open(data_dir: &Path, keys: Arc<dyn KeyProvider>) -> Result<Nara, NaraError> {
+        Self::open_with_clock(data_dir, keys, Arc::new(Timestamp::now))
+    }
+
+    /// Opens with a custom clock.
+    pub fn open_with_clock(
+        data_dir: &Path,
+        keys: Arc<dyn KeyProvider>,
+        clock: Clock,
+    ) -> Result<Nara, NaraError> {
+        let (store, report) = Store::open(data_dir, keys.as_ref())?;
+        Ok(Nara {
+            store,
+            keys,
+            observers: Observers::new(),
+            clock,
+            report,
+        })
+    }
+
+    /// What happened on open (created, migrated, a database moved aside).
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+
+    /// The current time by this instance's clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// Readings: capture, correct, list.
+    pub fn readings(&self) -> Readings<'_> {
+        Readings { nara: self }
+    }
+
+    /// The care plan: thresholds and measurement schedules.
+    pub fn care_plan(&self) -> CarePlan<'_> {
+        CarePlan { nara: self }
+    }
+
+    /// Trends and chart series.
+    pub fn trends(&self) -> Trends<'_> {
+        Trends { nara: self }
+    }
+
+    /// Subscribes to changes (readings added, thresholds changed). Dropping the
+    /// subscription stops it.
+    pub fn subscribe(&self) -> Subscription {
+        self.observers.subscribe()
+    }
+
+    /// Runs SQLite's integrity check.
+    pub fn integrity_ok(&self) -> Result<bool, NaraError> {
+        Ok(self.store.integrity_ok()?)
+    }
+
+    /// Number of local changes waiting for upload.
+    pub fn pending_uploads(&self) -> Result<u64, NaraError> {
+        Ok(self.store.read(|c, _| repo::pending_uploads(c))?)
+    }
+
+    /// Logout: deletes every row, the database files, the wrapped key and the platform
+    /// key. Irreversible.
+    pub fn wipe(self) -> Result<(), NaraError> {
+        let Nara {
+            store,
+            keys,
+            observers,
+            ..
+        } = self;
+        store.wipe(keys.as_ref())?;
+        observers.publish(Change::Wiped);
+        Ok(())
+    }
+}
+
+/// Reading capture and history.
+pub struct Readings<'a> {
+    nara: &'a Nara,
+}
+
+/// The outcome of a bulk import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// Readings stored.
+    pub inserted: u64,
+    /// Readings already present (same id), skipped.
+    pub duplicates: u64,
+}
+
+impl Readings<'_> {
+    /// Validates, triages and durably stores a reading. When this returns `Ok`, the
+    /// reading survives a killed process or power cut.
+    pub fn add(&self, new: NewReading) -> Result<Reading, NaraError> {
+        self.capture(new, None)
+    }
+
+    /// Stores `new` as a correction of `old`, which stays in history, superseded.
+    pub fn correct(&self, old: ReadingId, new: NewReading) -> Result<Reading, NaraError> {
+        self.capture(new, Some(old))
+    }
+
+    fn prepare(
+        &self,
+        mut new: NewReading,
+        supersedes: Option<ReadingId>,
+        now: Timestamp,
+        thresholds: &ThresholdSet,
+        context: &TriageContext,
+    ) -> Result<Reading, NaraError> {
+        new.note = normalize_note(new.note);
+        validation::validate(&new, now)?;
+        let result = triage::triage(
+            &new.measurement,
+            new.effective_at,
+            &new.quality,
+            thresholds,
+            context,
+        );
+        Ok(Reading {
+            id: new.assign_id(),
+            measurement: new.measurement,
+            effective_at: new.effective_at,
+            utc_offset_seconds: new.utc_offset_seconds,
+            source: new.source,
+            quality: new.quality,
+            note: new.note,
+            recorded_at: now,
+            triage: result,
+            supersedes,
+            superseded_by: None,
+        })
+    }
+
+    fn context(&self, new: &NewReading) -> Result<TriageContext, NaraError> {
+        if new.measurement.kind() != ReadingKind::BodyWeight {
+            return Ok(TriageContext::default());
+        }
+        let since = new.effective_at - SignedDuration::from_hours(24 * 31);
+        let earlier = self.list(&ReadingFilter {
+            kind: Some(ReadingKind::BodyWeight),
+            since: Some(since),
+            until: Some(new.effective_at),
+            ..ReadingFilter::default()
+        })?;
+        Ok(TriageContext {
+            recent_weights: earlier
+                .iter()
+                .filter(|r| !r.triage.band.eq(&triage::Band::MeasureAgain))
+                .filter_map(|r| {
+                    r.measurement
+                        .value(domain::reading::Metric::Weight)
+                        .map(|w| (r.effective_at, w))
+                })
+                .collect(),
+        })
+    }
+
+    fn capture(
+        &self,
+        new: NewReading,
+        supersedes: Option<ReadingId>,
+    ) -> Result<Reading, NaraError> {
+        let now = self.nara.now();
+        let kind = new.measurement.kind();
+        if let Some(old) = supersedes {
+            let existing = self.get(old)?.ok_or(NaraError::NotFound)?;
+            if existing.kind() != kind {
+                return Err(NaraError::CorrectionKindMismatch);
+            }
+            if existing.superseded_by.is_some() {
+                return Err(NaraError::AlreadySuperseded);
+            }
+        }
+        let thresholds = self.nara.care_plan().thresholds(kind)?;
+        let context = self.context(&new)?;
+        let reading = self.prepare(new, supersedes, now, &thresholds, &context)?;
+        let inserted = self
+            .nara
+            .store
+            .write(|tx, cipher| repo::insert(tx, cipher, &reading))?;
+        if !inserted {
+            return Err(NaraError::Duplicate);
+        }
+        self.nara.observers.publish(Change::ReadingAdded {
+            id: reading.id,
+            kind,
+            band: reading.triage.band,
+        });
+        Ok(reading)
+    }
+
+    /// Imports many readings (a device's memory, a year of sensor data) in one durable
+    /// transaction per chunk. Readings already present are skipped, so a re-import adds
+    /// nothing. Every reading is validated first; one invalid reading rejects the batch
+    /// with its index and nothing is stored. `progress` receives (done, total).
+    pub fn import(
+        &self,
+        batch: Vec<NewReading>,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<ImportReport, NaraError> {
+        const CHUNK: usize = 10_000;
+        let now = self.nara.now();
+        let total = batch.len() as u64;
+        let mut sets = std::collections::HashMap::new();
+        let mut prepared = Vec::with_capacity(batch.len());
+        for (index, new) in batch.into_iter().enumerate() {
+            let kind = new.measurement.kind();
+            if !sets.contains_key(&kind) {
+                sets.insert(kind, self.nara.care_plan().thresholds(kind)?);
+            }
+            let set = sets.get(&kind).ok_or(NaraError::NotFound)?;
+            let r = self
+                .prepare(new, None, now, set, &TriageContext::default())
+                .map_err(|e| match e {
+                    NaraError::Invalid(errors) => NaraError::InvalidInBatch { index, errors },
+                    other => other,
+                })?;
+            prepared.push(r);
+        }
+        let mut report = ImportReport::default();
+        for chunk in prepared.chunks(CHUNK) {
+            let inserted = self.nara.store.write(|tx, cipher| {
+                let mut n = 0u64;
+                for r in chunk {
+                    n += u64::from(repo::insert(tx, cipher, r)?);
+                }
+                Ok(n)
+            })?;
+            report.inserted += inserted;
+            report.duplicates += chunk.len() as u64 - inserted;
+            progress(report.inserted + report.duplicates, total);
+        }
+        if report.inserted > 0 {
+            self.nara.observers.publish(Change::ReadingsImported {
+                count: report.inserted,
+            });
+        }
+        Ok(report)
+    }
+
+    /// One reading by id.
+    pub fn get(&self, id: ReadingId) -> Result<Option<Reading>, NaraError> {
+        Ok(self.nara.store.read(|c, k| repo::get(c, k, id))?)
+    }
+
+    /// Readings matching `filter`, newest first.
+    pub fn list(&self, filter: &ReadingFilter) -> Result<Vec<Reading>, NaraError> {
+        Ok(self.nara.store.read(|c, k| repo::list(c, k, filter))?)
+    }
+
+    /// Number of stored readings, superseded ones included.
+    pub fn count(&self) -> Result<u64, NaraError> {
+        Ok(self.nara.store.read(|c, _| repo::count(c))?)
+    }
+}
+
+/// Thresholds and schedules from the care team.
+pub struct CarePlan<'a> {
+    nara: &'a Nara,
+}
+
+impl CarePlan<'_> {
+    /// The thresholds that apply to `kind`: the care team's, or the defaults.
+    pub fn thresholds(&self, kind: ReadingKind) -> Result<ThresholdSet, NaraError> {
+        let set = self.nara.store.read(|c, k| repo::thresholds(c, k, kind))?;
+        Ok(set.unwrap_or_else(|| ThresholdSet::default_for(kind)))
+    }
+
+    /// Stores the care team's thresholds for their kind. New readings use them; stored
+    /// readings keep the triage (and rule version) they were captured with.
+    pub fn set_thresholds(&self, set: ThresholdSet) -> Result<(), NaraError> {
+        set.validate()?;
+        self.nara
+            .store
+            .write(|tx, k| repo::put_thresholds(tx, k, &set))?;
+        self.nara.observers.publish(Change::ThresholdsChanged {
+            kind: set.kind,
+            rule: set.rule,
+        });
+        Ok(())
+    }
+
+    /// Adds or replaces a measurement schedule.
+    pub fn set_schedule(&self, s: MeasurementSchedule) -> Result<(), NaraError> {
+        schedule::validate_schedule(&s)?;
+        self.nara
+            .store
+            .write(|tx, k| repo::put_schedule(tx, k, &s))?;
+        self.nara.observers.publish(Change::ScheduleChanged);
+        Ok(())
+    }
+
+    /// Removes a schedule.
+    pub fn remove_schedule(&self, id: &str) -> Result<(), NaraError> {
+        if !self
+            .nara
+            .store
+            .write(|tx, _| repo::delete_schedule(tx, id))?
+        {
+            return Err(NaraError::NotFound);
+        }
+        self.nara.observers.publish(Change::ScheduleChanged);
+        Ok(())
+    }
+
+    /// Every schedule.
+    pub fn schedules(&self) -> Result<Vec<MeasurementSchedule>, NaraError> {
+        Ok(self.nara.store.read(|c, k| repo::schedules(c, k))?)
+    }
+
+    fn taken(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(ReadingKind, Timestamp)>, NaraError> {
+        let margin = SignedDuration::from_hours(24);
+        let readings = self.nara.readings().list(&ReadingFilter {
+            since: Some(from - margin),
+            until: Some(to + margin),
+            ..ReadingFilter::default()
+        })?;
+        Ok(readings
+            .iter()
+            .filter(|r| r.triage.band != triage::Band::MeasureAgain)
+            .map(|r| (r.kind(), r.effective_at))
+            .collect())
+    }
+
+    /// Tasks of every schedule with slots in `from..=to`, with their status now.
+    pub fn tasks(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Task>, NaraError> {
+        let taken = self.taken(from, to)?;
+        let now = self.nara.now();
+        let mut out = Vec::new();
+        for s in self.schedules()? {
+            out.extend(schedule::tasks(&s, &taken, from, to, now)?);
+        }
+        out.sort_by_key(|t| t.slot.due_at);
+        Ok(out)
+    }
+
+    /// Local reminders the shell should schedule from now over `horizon`.
+    pub fn reminders(&self, horizon: SignedDuration) -> Result<Vec<Reminder>, NaraError> {
+        let now = self.nara.now();
+        let mut out = Vec::new();
+        for s in self.schedules()? {
+            out.extend(schedule::reminders(&s, now, horizon)?);
+        }
+        out.sort_by_key(|r| r.at);
+        Ok(out)
+    }
+
+    /// Adherence to schedule `id` over `from..=to`.
+    pub fn adherence(
+        &self,
+        id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Adherence, NaraError> {
+        let s = self
+            .schedules()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(NaraError::NotFound)?;
+        let taken = self.taken(from, to)?;
+        Ok(schedule::adherence(&s, &taken, from, to, self.nara.now())?)
+    }
+}
+
+/// Trend statistics and chart series over stored readings.
+pub struct Trends<'a> {
+    nara: &'a Nara,
+}
+
+impl Trends<'_> {
+    fn samples(
+        &self,
+        kind: ReadingKind,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<TrendSample>, NaraError> {
+        let readings = self.nara.readings().list(&ReadingFilter {
+            kind: Some(kind),
+            since: Some(from),
+            until: Some(to),
+            ..ReadingFilter::default()
+        })?;
+        Ok(readings
+            .into_iter()
+            .map(|r| TrendSample {
+                at: r.effective_at,
+                measurement: r.measurement,
+                band: r.triage.band,
+            })
+            .collect())
+    }
+
+    /// Averages, min/max and band counts over the last `days` days.
+    pub fn summary(&self, kind: ReadingKind, days: u32) -> Result<TrendSummary, NaraError> {
+        let now = self.nara.now();
+        let from = now - SignedDuration::from_hours(24 * i64::from(days));
+        Ok(trend::summarize(
+            kind,
+            &self.samples(kind, from, now)?,
+            days,
+            now,
+        ))
+    }
+
+    /// A chart series of `metric` over the last `days` days, downsampled (LTTB) to at most
+    /// `max_points`.
+    pub fn series(
+        &self,
+        kind: ReadingKind,
+        metric: domain::reading::Metric,
+        days: u32,
+        max_points: usize,
+    ) -> Result<Vec<SeriesPoint>, NaraError> {
+        let now = self.nara.now();
+        let from = now - SignedDuration::from_hours(24 * i64::from(days));
+        Ok(trend::series(
+            &self.samples(kind, from, now)?,
+            metric,
+            from,
+            now,
+            max_points,
+        ))
+    }
+}

@@ -30,7 +30,11 @@ pub struct Code {
 }
 
 const fn loinc(code: &'static str, display: &'static str) -> Code {
-    Code { system: LOINC_SYSTEM, code, display }
+    Code {
+        system: LOINC_SYSTEM,
+        code,
+        display,
+    }
 }
 
 /// The kinds of reading a patient can capture.
@@ -88,7 +92,9 @@ impl ReadingKind {
 
     /// Parses a short name (see [`ReadingKind::short_name`]).
     pub fn from_short_name(name: &str) -> Option<ReadingKind> {
-        ReadingKind::ALL.into_iter().find(|k| k.short_name() == name)
+        ReadingKind::ALL
+            .into_iter()
+            .find(|k| k.short_name() == name)
     }
 
     /// The Observation code: the panel code for blood pressure, the value code otherwise.
@@ -98,7 +104,9 @@ impl ReadingKind {
     /// names one (docs/adr/0004-codes-and-units.md).
     pub fn code(self) -> Code {
         match self {
-            ReadingKind::BloodPressure => loinc("85354-9", "Blood pressure panel with all children optional"),
+            ReadingKind::BloodPressure => {
+                loinc("85354-9", "Blood pressure panel with all children optional")
+            }
             ReadingKind::CatScore => Code {
                 system: NARA_CODE_SYSTEM,
                 code: "cat-total-score",
@@ -186,7 +194,10 @@ impl Metric {
                 "14743-9",
                 "Glucose [Moles/volume] in Capillary blood by Glucometer",
             ),
-            Metric::SpO2 => loinc("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+            Metric::SpO2 => loinc(
+                "59408-5",
+                "Oxygen saturation in Arterial blood by Pulse oximetry",
+            ),
             Metric::PeakFlow => loinc(
                 "19935-6",
                 "Maximum expiratory gas flow Respiratory system airway by Peak flow meter",
@@ -254,7 +265,12 @@ impl Metric {
 
     /// Formats `value` with this metric's decimals and unit, e.g. `7.2 mmol/L`.
     pub fn format(self, value: f64) -> String {
-        format!("{:.*} {}", self.decimals() as usize, value, self.unit_label())
+        format!(
+            "{:.*} {}",
+            self.decimals() as usize,
+            value,
+            self.unit_label()
+        )
     }
 }
 
@@ -333,13 +349,20 @@ impl Measurement {
 
     /// The value of `metric`, if this measurement has it.
     pub fn value(&self, metric: Metric) -> Option<f64> {
-        self.values().into_iter().find(|(m, _)| *m == metric).map(|(_, v)| v)
+        self.values()
+            .into_iter()
+            .find(|(m, _)| *m == metric)
+            .map(|(_, v)| v)
     }
 
     /// Every (metric, value) pair present, primary metric first.
     pub fn values(&self) -> Vec<(Metric, f64)> {
         match *self {
-            Measurement::BloodPressure { systolic, diastolic, pulse } => {
+            Measurement::BloodPressure {
+                systolic,
+                diastolic,
+                pulse,
+            } => {
                 let mut v = vec![(Metric::Systolic, systolic), (Metric::Diastolic, diastolic)];
                 v.extend(pulse.map(|p| (Metric::Pulse, p)));
                 v
@@ -362,7 +385,11 @@ impl Measurement {
     /// A compact display such as `142/91 mmHg, puls 72` or `7.2 mmol/L`.
     pub fn display(&self, lang: Lang) -> String {
         match *self {
-            Measurement::BloodPressure { systolic, diastolic, pulse } => {
+            Measurement::BloodPressure {
+                systolic,
+                diastolic,
+                pulse,
+            } => {
                 let mut s = format!("{systolic:.0}/{diastolic:.0} mmHg");
                 if let Some(p) = pulse {
                     let word = if lang == Lang::Sv { "puls" } else { "pulse" };
@@ -509,9 +536,11 @@ impl NewReading {
     /// random otherwise.
     pub fn assign_id(&self) -> ReadingId {
         match &self.source {
-            Source::Device { device_id, record_key: Some(key), .. } => {
-                ReadingId::for_device(device_id, key, self.measurement.kind())
-            }
+            Source::Device {
+                device_id,
+                record_key: Some(key),
+                ..
+            } => ReadingId::for_device(device_id, key, self.measurement.kind()),
             _ => ReadingId::random(),
         }
     }
@@ -545,20 +574,76 @@ mod tests {
     #[test]
     fn device_ids_are_deterministic_and_distinct() {
         let a = ReadingId::for_device("cuff-1", "17", ReadingKind::BloodPressure);
-        assert_eq!(a, ReadingId::for_device("cuff-1", "17", ReadingKind::BloodPressure));
-        assert_ne!(a, ReadingId::for_device("cuff-1", "18", ReadingKind::BloodPressure));
-        assert_ne!(a, ReadingId::for_device("cuff-2", "17", ReadingKind::BloodPressure));
-        assert_ne!(a, ReadingId::for_device("cuff-1", "17", ReadingKind::HeartRate));
+        assert_eq!(
+            a,
+            ReadingId::for_device("cuff-1", "17", ReadingKind::BloodPressure)
+        );
+        assert_ne!(
+            a,
+            ReadingId::for_device("cuff-1", "18", ReadingKind::BloodPressure)
+        );
+        assert_ne!(
+            a,
+            ReadingId::for_device("cuff-2", "17", ReadingKind::BloodPressure)
+        );
+        assert_ne!(
+            a,
+            ReadingId::for_device("cuff-1", "17", ReadingKind::HeartRate)
+        );
         assert!(!a.to_string().contains("cuff"));
     }
 
     #[test]
     fn measurement_lists_values_and_displays() {
-        let bp = Measurement::BloodPressure { systolic: 142.0, diastolic: 91.0, pulse: Some(72.0) };
+        let bp = Measurement::BloodPressure {
+            systolic: 142.0,
+            diastolic: 91.0,
+            pulse: Some(72.0),
+        };
         assert_eq!(bp.kind(), ReadingKind::BloodPressure);
         assert_eq!(bp.value(Metric::Diastolic), Some(91.0));
         assert_eq!(bp.display(Lang::Sv), "142/91 mmHg, puls 72");
         let g = Measurement::BloodGlucose { mmol_per_l: 7.24 };
         assert_eq!(g.display(Lang::En), "7.2 mmol/L");
+    }
+}
+
+/// A captured reading as stored: immutable, triaged, possibly superseded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// Client-chosen identity.
+    pub id: ReadingId,
+    /// The values, in canonical units.
+    pub measurement: Measurement,
+    /// When it was measured.
+    pub effective_at: Timestamp,
+    /// The patient's UTC offset at that time, in seconds.
+    pub utc_offset_seconds: i32,
+    /// Manual or device.
+    pub source: Source,
+    /// Quality flags.
+    pub quality: QualityFlags,
+    /// The patient's note.
+    pub note: Option<String>,
+    /// When the core stored it.
+    pub recorded_at: Timestamp,
+    /// The triage result decided at capture.
+    pub triage: crate::domain::triage::TriageResult,
+    /// The reading this one corrects, if any.
+    pub supersedes: Option<ReadingId>,
+    /// The reading that corrects this one, if any.
+    pub superseded_by: Option<ReadingId>,
+}
+
+impl Reading {
+    /// The kind of reading.
+    pub fn kind(&self) -> ReadingKind {
+        self.measurement.kind()
+    }
+
+    /// The local time of measurement, as the patient saw the clock.
+    pub fn local_time(&self) -> jiff::civil::DateTime {
+        let offset = Offset::from_seconds(self.utc_offset_seconds).unwrap_or(Offset::UTC);
+        offset.to_datetime(self.effective_at)
     }
 }

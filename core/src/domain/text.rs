@@ -22,7 +22,11 @@ pub enum Lang {
 impl Lang {
     /// Parses a BCP 47 tag such as `sv`, `sv-SE`, `en-GB`; anything else falls back to Swedish.
     pub fn from_tag(tag: &str) -> Lang {
-        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "en" => Lang::En,
             _ => Lang::Sv,
@@ -42,7 +46,10 @@ pub struct LocalizedText {
 impl LocalizedText {
     /// Builds a text from its Swedish and English forms.
     pub fn new(sv: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { sv: sv.into(), en: en.into() }
+        Self {
+            sv: sv.into(),
+            en: en.into(),
+        }
     }
 
     /// The text in `lang`.

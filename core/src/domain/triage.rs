@@ -138,12 +138,18 @@ pub struct Range {
 impl Range {
     /// A range bounded on both ends.
     pub const fn between(low: f64, high: f64) -> Self {
-        Range { low: Some(low), high: Some(high) }
+        Range {
+            low: Some(low),
+            high: Some(high),
+        }
     }
 
     /// A range bounded below only.
     pub const fn at_least(low: f64) -> Self {
-        Range { low: Some(low), high: None }
+        Range {
+            low: Some(low),
+            high: None,
+        }
     }
 
     /// True if `value` lies inside (ends included).
@@ -317,7 +323,10 @@ impl ThresholdSet {
 
     /// The thresholds for a metric, if any.
     pub fn for_metric(&self, metric: Metric) -> Option<&Bands> {
-        self.metrics.iter().find(|t| t.metric == metric).map(|t| &t.bands)
+        self.metrics
+            .iter()
+            .find(|t| t.metric == metric)
+            .map(|t| &t.bands)
     }
 
     /// Peak-flow zones from the patient's personal best (L/min): green at 80 % or more,
@@ -355,17 +364,34 @@ impl ThresholdSet {
     ///   a warning sign (yellow); no absolute weight targets.
     /// - Peak flow: not assessed without a personal best; steps: not assessed.
     pub fn default_for(kind: ReadingKind) -> Self {
-        let rule = RuleVersion { origin: ThresholdOrigin::Default, version: DEFAULTS_VERSION };
+        let rule = RuleVersion {
+            origin: ThresholdOrigin::Default,
+            version: DEFAULTS_VERSION,
+        };
         let t = |metric, green: Range, yellow: Range| MetricThreshold {
             metric,
             bands: Bands::new(green, yellow),
         };
-        let pulse = |metric| t(metric, Range::between(51.0, 90.0), Range::between(41.0, 130.0));
+        let pulse = |metric| {
+            t(
+                metric,
+                Range::between(51.0, 90.0),
+                Range::between(41.0, 130.0),
+            )
+        };
         let (metrics, weight_gain) = match kind {
             ReadingKind::BloodPressure => (
                 vec![
-                    t(Metric::Systolic, Range::between(100.0, 134.0), Range::between(90.0, 179.0)),
-                    t(Metric::Diastolic, Range::between(60.0, 84.0), Range::between(40.0, 109.0)),
+                    t(
+                        Metric::Systolic,
+                        Range::between(100.0, 134.0),
+                        Range::between(90.0, 179.0),
+                    ),
+                    t(
+                        Metric::Diastolic,
+                        Range::between(60.0, 84.0),
+                        Range::between(40.0, 109.0),
+                    ),
                     pulse(Metric::Pulse),
                 ],
                 vec![],
@@ -373,7 +399,11 @@ impl ThresholdSet {
             ReadingKind::HeartRate => (vec![pulse(Metric::HeartRate)], vec![]),
             ReadingKind::OxygenSaturation => (
                 vec![
-                    t(Metric::SpO2, Range::between(96.0, 100.0), Range::between(92.0, 100.0)),
+                    t(
+                        Metric::SpO2,
+                        Range::between(96.0, 100.0),
+                        Range::between(92.0, 100.0),
+                    ),
                     pulse(Metric::Pulse),
                 ],
                 vec![],
@@ -387,20 +417,37 @@ impl ThresholdSet {
                 vec![],
             ),
             ReadingKind::BloodGlucose => (
-                vec![t(Metric::Glucose, Range::between(3.9, 10.0), Range::between(3.0, 13.9))],
+                vec![t(
+                    Metric::Glucose,
+                    Range::between(3.9, 10.0),
+                    Range::between(3.0, 13.9),
+                )],
                 vec![],
             ),
             ReadingKind::CatScore => (
-                vec![t(Metric::CatScore, Range::between(0.0, 9.0), Range::between(0.0, 20.0))],
+                vec![t(
+                    Metric::CatScore,
+                    Range::between(0.0, 9.0),
+                    Range::between(0.0, 20.0),
+                )],
                 vec![],
             ),
             ReadingKind::BodyWeight => (
                 vec![],
-                vec![WeightGainRule { max_gain_kg: 2.0, over_days: 3, band: Band::Yellow }],
+                vec![WeightGainRule {
+                    max_gain_kg: 2.0,
+                    over_days: 3,
+                    band: Band::Yellow,
+                }],
             ),
             ReadingKind::PeakExpiratoryFlow | ReadingKind::Steps => (vec![], vec![]),
         };
-        ThresholdSet { kind, rule, metrics, weight_gain }
+        ThresholdSet {
+            kind,
+            rule,
+            metrics,
+            weight_gain,
+        }
     }
 }
 
@@ -455,7 +502,12 @@ fn side(bands: &Bands, value: f64) -> Side {
 }
 
 fn fmt_limit(metric: Metric, v: f64) -> String {
-    format!("{:.*} {}", metric.decimals() as usize, v, metric.unit_label())
+    format!(
+        "{:.*} {}",
+        metric.decimals() as usize,
+        v,
+        metric.unit_label()
+    )
 }
 
 fn metric_reason(metric: Metric, bands: &Bands, band: Band, value: f64) -> LocalizedText {
@@ -479,8 +531,12 @@ fn metric_reason(metric: Metric, bands: &Bands, band: Band, value: f64) -> Local
             };
             let limit = limit.map(|l| fmt_limit(metric, l)).unwrap_or_default();
             LocalizedText::new(
-                format!("{} {} {}", label.sv, sv_word, limit).trim_end().to_owned(),
-                format!("{} {} {}", label.en, en_word, limit).trim_end().to_owned(),
+                format!("{} {} {}", label.sv, sv_word, limit)
+                    .trim_end()
+                    .to_owned(),
+                format!("{} {} {}", label.en, en_word, limit)
+                    .trim_end()
+                    .to_owned(),
             )
         }
         Band::MeasureAgain | Band::NotAssessed => LocalizedText::new(
@@ -499,11 +555,31 @@ fn quality_reason(q: &QualityFlags) -> LocalizedText {
             en.push(e.to_owned());
         }
     };
-    add(q.cuff_fit_poor, "manschetten satt inte rätt", "the cuff did not fit");
-    add(q.body_movement, "du rörde dig under mätningen", "you moved during the measurement");
-    add(q.irregular_pulse, "oregelbunden puls upptäcktes", "an irregular pulse was detected");
-    add(q.improper_position, "fel mätställning", "the measuring position was wrong");
-    add(q.weak_signal, "svag signal från mätaren", "the device had a weak signal");
+    add(
+        q.cuff_fit_poor,
+        "manschetten satt inte rätt",
+        "the cuff did not fit",
+    );
+    add(
+        q.body_movement,
+        "du rörde dig under mätningen",
+        "you moved during the measurement",
+    );
+    add(
+        q.irregular_pulse,
+        "oregelbunden puls upptäcktes",
+        "an irregular pulse was detected",
+    );
+    add(
+        q.improper_position,
+        "fel mätställning",
+        "the measuring position was wrong",
+    );
+    add(
+        q.weak_signal,
+        "svag signal från mätaren",
+        "the device had a weak signal",
+    );
     LocalizedText::new(
         format!("Mätningen kan vara osäker: {}", sv.join(", ")),
         format!("The measurement may be unreliable: {}", en.join(", ")),
@@ -524,7 +600,10 @@ pub fn triage(
 ) -> TriageResult {
     let mut worst: Option<(Band, Metric, LocalizedText)> = None;
     let mut consider = |band: Band, metric: Metric, reason: LocalizedText| {
-        if worst.as_ref().is_none_or(|(b, _, _)| band.severity() > b.severity()) {
+        if worst
+            .as_ref()
+            .is_none_or(|(b, _, _)| band.severity() > b.severity())
+        {
             worst = Some((band, metric, reason));
         }
     };
@@ -544,7 +623,9 @@ pub fn triage(
                 .iter()
                 .filter(|(t, _)| *t >= since && *t < effective_at)
                 .map(|(_, w)| *w)
-                .fold(None, |acc: Option<f64>, w| Some(acc.map_or(w, |a| a.min(w))));
+                .fold(None, |acc: Option<f64>, w| {
+                    Some(acc.map_or(w, |a| a.min(w)))
+                });
             let Some(lowest) = lowest else { continue };
             let days = rule.over_days;
             let limit = fmt_limit(Metric::Weight, rule.max_gain_kg);
@@ -592,8 +673,12 @@ pub fn triage(
     if quality.is_poor() {
         let mut reason = quality_reason(quality);
         if value_band == Band::Red {
-            reason.sv.push_str(". Om värdet är lika avvikande igen, följ råden för rött");
-            reason.en.push_str(". If the value is as abnormal again, follow the advice for red");
+            reason
+                .sv
+                .push_str(". Om värdet är lika avvikande igen, följ råden för rött");
+            reason
+                .en
+                .push_str(". If the value is as abnormal again, follow the advice for red");
         }
         return TriageResult {
             band: Band::MeasureAgain,
@@ -604,7 +689,13 @@ pub fn triage(
         };
     }
 
-    TriageResult { band: value_band, value_band, rule: thresholds.rule, metric: Some(metric), reason }
+    TriageResult {
+        band: value_band,
+        value_band,
+        rule: thresholds.rule,
+        metric: Some(metric),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -629,7 +720,11 @@ mod tests {
     }
 
     fn bp(s: f64, d: f64) -> Measurement {
-        Measurement::BloodPressure { systolic: s, diastolic: d, pulse: None }
+        Measurement::BloodPressure {
+            systolic: s,
+            diastolic: d,
+            pulse: None,
+        }
     }
 
     /// Every band boundary of every default, from both sides.
@@ -666,11 +761,41 @@ mod tests {
             (Measurement::HeartRate { bpm: 130.0 }, Yellow),
             (Measurement::HeartRate { bpm: 131.0 }, Red),
             // SpO2, NEWS2 scale 1.
-            (Measurement::OxygenSaturation { percent: 91.0, pulse: None }, Red),
-            (Measurement::OxygenSaturation { percent: 92.0, pulse: None }, Yellow),
-            (Measurement::OxygenSaturation { percent: 95.0, pulse: None }, Yellow),
-            (Measurement::OxygenSaturation { percent: 96.0, pulse: None }, Green),
-            (Measurement::OxygenSaturation { percent: 100.0, pulse: None }, Green),
+            (
+                Measurement::OxygenSaturation {
+                    percent: 91.0,
+                    pulse: None,
+                },
+                Red,
+            ),
+            (
+                Measurement::OxygenSaturation {
+                    percent: 92.0,
+                    pulse: None,
+                },
+                Yellow,
+            ),
+            (
+                Measurement::OxygenSaturation {
+                    percent: 95.0,
+                    pulse: None,
+                },
+                Yellow,
+            ),
+            (
+                Measurement::OxygenSaturation {
+                    percent: 96.0,
+                    pulse: None,
+                },
+                Green,
+            ),
+            (
+                Measurement::OxygenSaturation {
+                    percent: 100.0,
+                    pulse: None,
+                },
+                Green,
+            ),
             // Temperature, NEWS2.
             (Measurement::BodyTemperature { celsius: 35.0 }, Red),
             (Measurement::BodyTemperature { celsius: 35.1 }, Yellow),
@@ -698,7 +823,10 @@ mod tests {
             (Measurement::CatScore { score: 21.0 }, Red),
             // Not assessed by default.
             (Measurement::Steps { count: 12.0 }, NotAssessed),
-            (Measurement::PeakExpiratoryFlow { l_per_min: 100.0 }, NotAssessed),
+            (
+                Measurement::PeakExpiratoryFlow { l_per_min: 100.0 },
+                NotAssessed,
+            ),
             (Measurement::BodyWeight { kg: 80.0 }, NotAssessed),
         ];
         for (m, expected) in table {
@@ -708,7 +836,11 @@ mod tests {
 
     #[test]
     fn the_worst_metric_decides_and_names_itself() {
-        let m = Measurement::BloodPressure { systolic: 142.0, diastolic: 112.0, pulse: Some(72.0) };
+        let m = Measurement::BloodPressure {
+            systolic: 142.0,
+            diastolic: 112.0,
+            pulse: Some(72.0),
+        };
         let r = triage(
             &m,
             at(),
@@ -718,14 +850,20 @@ mod tests {
         );
         assert_eq!(r.band, Band::Red);
         assert_eq!(r.metric, Some(Metric::Diastolic));
-        assert_eq!(r.reason.sv, "Undre trycket (diastoliskt) mycket högt, över 109 mmHg");
+        assert_eq!(
+            r.reason.sv,
+            "Undre trycket (diastoliskt) mycket högt, över 109 mmHg"
+        );
         assert_eq!(r.reason.en, "Diastolic pressure very high, above 109 mmHg");
         assert_eq!(r.rule.to_string(), "default-v1");
     }
 
     #[test]
     fn poor_quality_means_measure_again_not_red() {
-        let q = QualityFlags { cuff_fit_poor: true, ..QualityFlags::GOOD };
+        let q = QualityFlags {
+            cuff_fit_poor: true,
+            ..QualityFlags::GOOD
+        };
         let r = triage(
             &bp(190.0, 95.0),
             at(),
@@ -743,7 +881,10 @@ mod tests {
     fn care_team_thresholds_replace_the_defaults() {
         let set = ThresholdSet {
             kind: ReadingKind::BloodPressure,
-            rule: RuleVersion { origin: ThresholdOrigin::CareTeam, version: 3 },
+            rule: RuleVersion {
+                origin: ThresholdOrigin::CareTeam,
+                version: 3,
+            },
             metrics: vec![MetricThreshold {
                 metric: Metric::Systolic,
                 bands: Bands::new(Range::between(110.0, 150.0), Range::between(95.0, 170.0)),
@@ -751,7 +892,13 @@ mod tests {
             weight_gain: vec![],
         };
         assert_eq!(set.validate(), Ok(()));
-        let r = triage(&bp(145.0, 100.0), at(), &QualityFlags::GOOD, &set, &TriageContext::default());
+        let r = triage(
+            &bp(145.0, 100.0),
+            at(),
+            &QualityFlags::GOOD,
+            &set,
+            &TriageContext::default(),
+        );
         // Diastolic has no care-team threshold, so only systolic is assessed.
         assert_eq!(r.band, Band::Green);
         assert_eq!(r.rule.to_string(), "careteam-v3");
@@ -762,10 +909,21 @@ mod tests {
         let set = ThresholdSet::default_for(ReadingKind::BodyWeight);
         let day = SignedDuration::from_hours(24);
         let ctx = TriageContext {
-            recent_weights: vec![(at() - day * 4, 70.0), (at() - day * 2, 80.0), (at() - day, 81.0)],
+            recent_weights: vec![
+                (at() - day * 4, 70.0),
+                (at() - day * 2, 80.0),
+                (at() - day, 81.0),
+            ],
         };
         let w = |kg| {
-            triage(&Measurement::BodyWeight { kg }, at(), &QualityFlags::GOOD, &set, &ctx).band
+            triage(
+                &Measurement::BodyWeight { kg },
+                at(),
+                &QualityFlags::GOOD,
+                &set,
+                &ctx,
+            )
+            .band
         };
         assert_eq!(w(82.0), Band::Green); // +2.0 kg on the lowest in 3 days (80): not more than 2.
         assert_eq!(w(82.1), Band::Yellow);
@@ -775,7 +933,10 @@ mod tests {
     fn peak_flow_zones_from_personal_best() {
         let set = ThresholdSet::peak_flow_zones(
             500.0,
-            RuleVersion { origin: ThresholdOrigin::CareTeam, version: 1 },
+            RuleVersion {
+                origin: ThresholdOrigin::CareTeam,
+                version: 1,
+            },
         );
         assert_eq!(set.validate(), Ok(()));
         let pef = |v| {
@@ -815,7 +976,13 @@ mod tests {
         for kind in ReadingKind::ALL {
             assert_eq!(ThresholdSet::default_for(kind).validate(), Ok(()), "{kind}");
         }
-        let bands = [Band::Green, Band::Yellow, Band::Red, Band::MeasureAgain, Band::NotAssessed];
+        let bands = [
+            Band::Green,
+            Band::Yellow,
+            Band::Red,
+            Band::MeasureAgain,
+            Band::NotAssessed,
+        ];
         for a in bands {
             for b in bands {
                 if a != b {

@@ -108,16 +108,28 @@ mod tests {
     #[test]
     fn known_glucose_values_convert() {
         // 100 mg/dL is the textbook 5.55 mmol/L; 70 mg/dL the 3.9 mmol/L hypoglycaemia limit.
-        assert_eq!(round_to(glucose_to_mmol_per_l(100.0, GlucoseUnit::MgPerDl), 2), 5.55);
-        assert_eq!(round_to(glucose_to_mmol_per_l(70.0, GlucoseUnit::MgPerDl), 1), 3.9);
+        assert_eq!(
+            round_to(glucose_to_mmol_per_l(100.0, GlucoseUnit::MgPerDl), 2),
+            5.55
+        );
+        assert_eq!(
+            round_to(glucose_to_mmol_per_l(70.0, GlucoseUnit::MgPerDl), 1),
+            3.9
+        );
         assert_eq!(glucose_to_mmol_per_l(6.1, GlucoseUnit::MmolPerL), 6.1);
     }
 
     #[test]
     fn known_other_values_convert() {
         assert_eq!(round_to(weight_to_kg(200.0, WeightUnit::Lb), 2), 90.72);
-        assert_eq!(round_to(temperature_to_celsius(98.6, TemperatureUnit::Fahrenheit), 1), 37.0);
-        assert_eq!(round_to(pressure_to_mmhg(16.0, PressureUnit::KPa), 0), 120.0);
+        assert_eq!(
+            round_to(temperature_to_celsius(98.6, TemperatureUnit::Fahrenheit), 1),
+            37.0
+        );
+        assert_eq!(
+            round_to(pressure_to_mmhg(16.0, PressureUnit::KPa), 0),
+            120.0
+        );
     }
 
     proptest! {

@@ -101,21 +101,27 @@ impl FieldError {
                 "måste vara lägre än det övre trycket".to_owned(),
                 "must be lower than the systolic pressure".to_owned(),
             ),
-            Problem::InFuture => {
-                ("ligger i framtiden".to_owned(), "lies in the future".to_owned())
-            }
-            Problem::TooOld => ("är för långt bakåt i tiden".to_owned(), "is too far back".to_owned()),
+            Problem::InFuture => (
+                "ligger i framtiden".to_owned(),
+                "lies in the future".to_owned(),
+            ),
+            Problem::TooOld => (
+                "är för långt bakåt i tiden".to_owned(),
+                "is too far back".to_owned(),
+            ),
             Problem::InvalidOffset => ("är ogiltig".to_owned(), "is invalid".to_owned()),
             Problem::TooLong { max } => (
                 format!("får vara högst {max} tecken"),
                 format!("may be at most {max} characters"),
             ),
-            Problem::ControlCharacters => {
-                ("innehåller otillåtna tecken".to_owned(), "contains invalid characters".to_owned())
-            }
-            Problem::MissingDeviceId => {
-                ("saknar identitet".to_owned(), "has no identifier".to_owned())
-            }
+            Problem::ControlCharacters => (
+                "innehåller otillåtna tecken".to_owned(),
+                "contains invalid characters".to_owned(),
+            ),
+            Problem::MissingDeviceId => (
+                "saknar identitet".to_owned(),
+                "has no identifier".to_owned(),
+            ),
         };
         LocalizedText::new(
             format!("{} {}", field.sv, sv.trim_end()),
@@ -175,11 +181,17 @@ pub fn validate(reading: &NewReading, now: Timestamp) -> Result<(), ValidationEr
             push(field, Problem::OutOfRange { min, max });
         }
     }
-    if let crate::domain::reading::Measurement::BloodPressure { systolic, diastolic, .. } =
-        reading.measurement
+    if let crate::domain::reading::Measurement::BloodPressure {
+        systolic,
+        diastolic,
+        ..
+    } = reading.measurement
     {
         if systolic.is_finite() && diastolic.is_finite() && diastolic >= systolic {
-            push(Field::Value(Metric::Diastolic), Problem::DiastolicNotBelowSystolic);
+            push(
+                Field::Value(Metric::Diastolic),
+                Problem::DiastolicNotBelowSystolic,
+            );
         }
     }
 
@@ -194,9 +206,17 @@ pub fn validate(reading: &NewReading, now: Timestamp) -> Result<(), ValidationEr
     }
     if let Some(note) = &reading.note {
         if note.chars().count() > MAX_NOTE_CHARS {
-            push(Field::Note, Problem::TooLong { max: MAX_NOTE_CHARS });
+            push(
+                Field::Note,
+                Problem::TooLong {
+                    max: MAX_NOTE_CHARS,
+                },
+            );
         }
-        if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if note
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
             push(Field::Note, Problem::ControlCharacters);
         }
     }
@@ -206,7 +226,11 @@ pub fn validate(reading: &NewReading, now: Timestamp) -> Result<(), ValidationEr
         }
     }
 
-    if errors.is_empty() { Ok(()) } else { Err(ValidationErrors(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationErrors(errors))
+    }
 }
 
 /// Normalises a note: trims surrounding white space; an empty note becomes none.
@@ -231,7 +255,11 @@ mod tests {
     }
 
     fn bp(s: f64, d: f64) -> NewReading {
-        reading(Measurement::BloodPressure { systolic: s, diastolic: d, pulse: None })
+        reading(Measurement::BloodPressure {
+            systolic: s,
+            diastolic: d,
+            pulse: None,
+        })
     }
 
     #[test]
@@ -255,7 +283,13 @@ mod tests {
                 Field::Note
             ]
         );
-        assert_eq!(errors[0].problem, Problem::OutOfRange { min: 50.0, max: 300.0 });
+        assert_eq!(
+            errors[0].problem,
+            Problem::OutOfRange {
+                min: 50.0,
+                max: 300.0
+            }
+        );
         assert_eq!(errors[1].problem, Problem::NotANumber);
     }
 
@@ -283,7 +317,10 @@ mod tests {
 
     #[test]
     fn notes_are_trimmed_and_empty_ones_dropped() {
-        assert_eq!(normalize_note(Some("  yr i huvudet \n".into())), Some("yr i huvudet".into()));
+        assert_eq!(
+            normalize_note(Some("  yr i huvudet \n".into())),
+            Some("yr i huvudet".into())
+        );
         assert_eq!(normalize_note(Some(" \t ".into())), None);
     }
 
@@ -291,15 +328,22 @@ mod tests {
         let v = -1e6f64..1e6;
         prop_oneof![
             (v.clone(), v.clone(), proptest::option::of(v.clone())).prop_map(|(s, d, p)| {
-                Measurement::BloodPressure { systolic: s, diastolic: d, pulse: p }
+                Measurement::BloodPressure {
+                    systolic: s,
+                    diastolic: d,
+                    pulse: p,
+                }
             }),
             v.clone().prop_map(|bpm| Measurement::HeartRate { bpm }),
             v.clone().prop_map(|kg| Measurement::BodyWeight { kg }),
-            v.clone().prop_map(|mmol_per_l| Measurement::BloodGlucose { mmol_per_l }),
+            v.clone()
+                .prop_map(|mmol_per_l| Measurement::BloodGlucose { mmol_per_l }),
             (v.clone(), proptest::option::of(v.clone()))
                 .prop_map(|(percent, pulse)| Measurement::OxygenSaturation { percent, pulse }),
-            v.clone().prop_map(|l_per_min| Measurement::PeakExpiratoryFlow { l_per_min }),
-            v.clone().prop_map(|celsius| Measurement::BodyTemperature { celsius }),
+            v.clone()
+                .prop_map(|l_per_min| Measurement::PeakExpiratoryFlow { l_per_min }),
+            v.clone()
+                .prop_map(|celsius| Measurement::BodyTemperature { celsius }),
             v.clone().prop_map(|count| Measurement::Steps { count }),
             v.prop_map(|score| Measurement::CatScore { score }),
         ]

@@ -1,0 +1,51 @@
+//! Numbered schema migrations, embedded in the binary.
+//!
+//! Each file `migrations/NNN_name.sql` runs in its own transaction that also sets
+//! `PRAGMA user_version = NNN`, so a crash mid-upgrade leaves the previous version
+//! intact. Files are append-only: never edit a migration that has shipped; add one.
+
+use rusqlite::Connection;
+
+/// (version, name, SQL) of every migration, in order.
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "initial", include_str!("migrations/001_initial.sql")),
+    (2, "care_plan", include_str!("migrations/002_care_plan.sql")),
+    (3, "outbox", include_str!("migrations/003_outbox.sql")),
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: u32 = 3;
+
+/// The database's schema version.
+pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Upgrades `conn` to [`CURRENT_VERSION`]. Returns the version it started from.
+pub fn migrate(conn: &mut Connection) -> Result<u32, MigrationError> {
+    let from = version(conn)?;
+    if from > CURRENT_VERSION {
+        return Err(MigrationError::TooNew { found: from });
+    }
+    for (v, _name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > from) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", v)?;
+        tx.commit()?;
+    }
+    Ok(from)
+}
+
+/// A failed upgrade.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// The database was written by a newer Nära; it is left untouched.
+    #[error("database schema {found} is newer than this app supports")]
+    TooNew {
+        /// The version found.
+        found: u32,
+    },
+    /// SQLite failed.
+    #[error("migration failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}

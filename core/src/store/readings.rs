@@ -1,0 +1,293 @@
+//! Storage of readings, thresholds and schedules: sealed rows, keyed-tag lookups.
+//!
+//! Writes take a `&Transaction`, reads a `&Connection` (application-services' habit).
+//! Nothing here decides anything clinical; it stores what the domain decided.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::domain::reading::{Measurement, QualityFlags, Reading, ReadingId, ReadingKind, Source};
+use crate::domain::schedule::MeasurementSchedule;
+use crate::domain::triage::{ThresholdSet, TriageResult};
+use crate::store::StoreError;
+use crate::store::crypto::Cipher;
+
+const WEEK_SECS: i64 = 7 * 86_400;
+
+/// The coarse time bucket stored in plain text: weeks since 1970.
+pub fn week_of(t: Timestamp) -> i64 {
+    t.as_second().div_euclid(WEEK_SECS)
+}
+
+fn kind_tag(cipher: &Cipher, kind: ReadingKind) -> Vec<u8> {
+    cipher.index_tag("reading-kind", kind.short_name())
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    measurement: Measurement,
+    effective_at: Timestamp,
+    utc_offset_seconds: i32,
+    source: Source,
+    quality: QualityFlags,
+    recorded_at: Timestamp,
+}
+
+fn seal_json<T: Serialize>(
+    cipher: &Cipher,
+    table: &str,
+    column: &str,
+    row: &str,
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| StoreError::Decode)?);
+    Ok(cipher.seal(table, column, row, &json)?)
+}
+
+fn open_json<T: DeserializeOwned>(
+    cipher: &Cipher,
+    table: &str,
+    column: &str,
+    row: &str,
+    sealed: &[u8],
+) -> Result<T, StoreError> {
+    let plain = cipher.open(table, column, row, sealed)?;
+    serde_json::from_slice(&plain).map_err(|_| StoreError::Decode)
+}
+
+/// Inserts a reading and its outbox row in the caller's transaction. Returns false,
+/// changing nothing, if a reading with the same id exists (a re-import).
+pub fn insert(tx: &Transaction<'_>, cipher: &Cipher, r: &Reading) -> Result<bool, StoreError> {
+    let id = r.id.to_string();
+    let body = Body {
+        measurement: r.measurement,
+        effective_at: r.effective_at,
+        utc_offset_seconds: r.utc_offset_seconds,
+        source: r.source.clone(),
+        quality: r.quality,
+        recorded_at: r.recorded_at,
+    };
+    let body = seal_json(cipher, "readings", "body", &id, &body)?;
+    let triage = seal_json(cipher, "readings", "triage", &id, &r.triage)?;
+    let note = match &r.note {
+        Some(n) => Some(cipher.seal("readings", "note", &id, n.as_bytes())?),
+        None => None,
+    };
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO readings (id, kind_tag, week, supersedes, body, note, triage)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let inserted = stmt.execute(params![
+        id,
+        kind_tag(cipher, r.kind()),
+        week_of(r.effective_at),
+        r.supersedes.map(|s| s.to_string()),
+        body,
+        note,
+        triage
+    ])? == 1;
+    if inserted {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO outbox (entity, entity_id) VALUES ('reading', ?1)",
+        )?
+        .execute([&id])?;
+    }
+    Ok(inserted)
+}
+
+const SELECT: &str = "SELECT r.id, r.body, r.note, r.triage, r.supersedes,
+        (SELECT s.id FROM readings s WHERE s.supersedes = r.id LIMIT 1), r.week
+     FROM readings r";
+
+fn decode(cipher: &Cipher, row: &rusqlite::Row<'_>) -> Result<(Reading, i64), StoreError> {
+    let id: String = row.get(0)?;
+    let body_blob: Vec<u8> = row.get(1)?;
+    let note_blob: Option<Vec<u8>> = row.get(2)?;
+    let triage_blob: Vec<u8> = row.get(3)?;
+    let supersedes: Option<String> = row.get(4)?;
+    let superseded_by: Option<String> = row.get(5)?;
+    let week: i64 = row.get(6)?;
+    let body: Body = open_json(cipher, "readings", "body", &id, &body_blob)?;
+    let triage: TriageResult = open_json(cipher, "readings", "triage", &id, &triage_blob)?;
+    let note = match note_blob {
+        Some(b) => Some(
+            String::from_utf8(cipher.open("readings", "note", &id, &b)?.to_vec())
+                .map_err(|_| StoreError::Decode)?,
+        ),
+        None => None,
+    };
+    let parse = |s: &str| ReadingId::parse(s).ok_or(StoreError::Decode);
+    Ok((
+        Reading {
+            id: parse(&id)?,
+            measurement: body.measurement,
+            effective_at: body.effective_at,
+            utc_offset_seconds: body.utc_offset_seconds,
+            source: body.source,
+            quality: body.quality,
+            note,
+            recorded_at: body.recorded_at,
+            triage,
+            supersedes: supersedes.as_deref().map(parse).transpose()?,
+            superseded_by: superseded_by.as_deref().map(parse).transpose()?,
+        },
+        week,
+    ))
+}
+
+/// One reading by id.
+pub fn get(
+    conn: &Connection,
+    cipher: &Cipher,
+    id: ReadingId,
+) -> Result<Option<Reading>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE r.id = ?1"))?;
+    let mut rows = stmt.query([id.to_string()])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(decode(cipher, row)?.0)),
+        None => Ok(None),
+    }
+}
+
+/// What to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadingFilter {
+    /// Only this kind.
+    pub kind: Option<ReadingKind>,
+    /// Only readings measured at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Only readings measured at or before this instant.
+    pub until: Option<Timestamp>,
+    /// Include readings that a correction superseded.
+    pub include_superseded: bool,
+    /// At most this many, newest first.
+    pub limit: Option<usize>,
+}
+
+/// Readings matching `filter`, newest first by time of measurement.
+pub fn list(
+    conn: &Connection,
+    cipher: &Cipher,
+    filter: &ReadingFilter,
+) -> Result<Vec<Reading>, StoreError> {
+    let min_week = filter.since.map(week_of).unwrap_or(i64::MIN);
+    let max_week = filter.until.map(week_of).unwrap_or(i64::MAX);
+    let mut stmt;
+    let mut rows = match filter.kind {
+        Some(kind) => {
+            stmt = conn.prepare_cached(&format!(
+                "{SELECT} WHERE r.kind_tag = ?1 AND r.week BETWEEN ?2 AND ?3 ORDER BY r.week DESC"
+            ))?;
+            stmt.query(params![kind_tag(cipher, kind), min_week, max_week])?
+        }
+        None => {
+            stmt = conn.prepare_cached(&format!(
+                "{SELECT} WHERE r.week BETWEEN ?1 AND ?2 ORDER BY r.week DESC"
+            ))?;
+            stmt.query(params![min_week, max_week])?
+        }
+    };
+    let mut out = Vec::new();
+    let mut last_week = i64::MAX;
+    while let Some(row) = rows.next()? {
+        let week: i64 = row.get(6)?;
+        if let Some(limit) = filter.limit {
+            // Weeks come newest first; once a full week beyond the limit is read, stop.
+            if out.len() >= limit && week < last_week {
+                break;
+            }
+        }
+        last_week = week;
+        let (r, _) = decode(cipher, row)?;
+        if !filter.include_superseded && r.superseded_by.is_some() {
+            continue;
+        }
+        if filter.since.is_some_and(|s| r.effective_at < s)
+            || filter.until.is_some_and(|u| r.effective_at > u)
+        {
+            continue;
+        }
+        out.push(r);
+    }
+    out.sort_by(|a, b| b.effective_at.cmp(&a.effective_at).then(b.id.cmp(&a.id)));
+    if let Some(limit) = filter.limit {
+        out.truncate(limit);
+    }
+    Ok(out)
+}
+
+/// Number of stored readings (superseded included).
+pub fn count(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(conn.query_row("SELECT count(*) FROM readings", [], |r| r.get::<_, i64>(0))? as u64)
+}
+
+/// The care team's thresholds for `kind`, if set.
+pub fn thresholds(
+    conn: &Connection,
+    cipher: &Cipher,
+    kind: ReadingKind,
+) -> Result<Option<ThresholdSet>, StoreError> {
+    let tag = kind_tag(cipher, kind);
+    let blob: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT body FROM thresholds WHERE kind_tag = ?1")?
+        .query_row([&tag], |r| r.get(0))
+        .optional()?;
+    blob.map(|b| open_json(cipher, "thresholds", "body", kind.short_name(), &b))
+        .transpose()
+}
+
+/// Stores the care team's thresholds for their kind, replacing earlier ones.
+pub fn put_thresholds(
+    tx: &Transaction<'_>,
+    cipher: &Cipher,
+    set: &ThresholdSet,
+) -> Result<(), StoreError> {
+    let body = seal_json(cipher, "thresholds", "body", set.kind.short_name(), set)?;
+    tx.prepare_cached("INSERT OR REPLACE INTO thresholds (kind_tag, body) VALUES (?1, ?2)")?
+        .execute(params![kind_tag(cipher, set.kind), body])?;
+    Ok(())
+}
+
+/// Stores a schedule, replacing one with the same id.
+pub fn put_schedule(
+    tx: &Transaction<'_>,
+    cipher: &Cipher,
+    s: &MeasurementSchedule,
+) -> Result<(), StoreError> {
+    let body = seal_json(cipher, "schedules", "body", &s.id, s)?;
+    tx.prepare_cached("INSERT OR REPLACE INTO schedules (id, body) VALUES (?1, ?2)")?
+        .execute(params![s.id, body])?;
+    Ok(())
+}
+
+/// Removes a schedule. Returns false if there was none.
+pub fn delete_schedule(tx: &Transaction<'_>, id: &str) -> Result<bool, StoreError> {
+    Ok(tx.execute("DELETE FROM schedules WHERE id = ?1", [id])? == 1)
+}
+
+/// Every schedule.
+pub fn schedules(
+    conn: &Connection,
+    cipher: &Cipher,
+) -> Result<Vec<MeasurementSchedule>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id, body FROM schedules ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, body) = row?;
+        out.push(open_json(cipher, "schedules", "body", &id, &body)?);
+    }
+    Ok(out)
+}
+
+/// Number of outbox rows waiting for upload.
+pub fn pending_uploads(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(
+        conn.query_row("SELECT count(*) FROM outbox WHERE state = 0", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
+}
