@@ -262,10 +262,12 @@ impl Readings<'_> {
         let mut prepared = Vec::with_capacity(batch.len());
         for (index, new) in batch.into_iter().enumerate() {
             let kind = new.measurement.kind();
-            if !sets.contains_key(&kind) {
-                sets.insert(kind, self.nara.care_plan().thresholds(kind)?);
-            }
-            let set = sets.get(&kind).ok_or(NaraError::NotFound)?;
+            let set = match sets.entry(kind) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.nara.care_plan().thresholds(kind)?)
+                }
+            };
             let r = self
                 .prepare(new, None, now, set, &TriageContext::default())
                 .map_err(|e| match e {
@@ -362,7 +364,7 @@ impl CarePlan<'_> {
 
     /// Every schedule.
     pub fn schedules(&self) -> Result<Vec<MeasurementSchedule>, NaraError> {
-        Ok(self.nara.store.read(|c, k| repo::schedules(c, k))?)
+        Ok(self.nara.store.read(repo::schedules)?)
     }
 
     fn taken(
