@@ -64,7 +64,25 @@ impl Nara {
         keys: Arc<dyn KeyProvider>,
         clock: Clock,
     ) -> Result<Nara, NaraError> {
-        let (store, report) = Store::open(data_dir, keys.as_ref())?;
+        let (store, report) = Store::open(data_dir, keys.as_ref(), false)?;
+        Ok(Nara {
+            store,
+            keys,
+            observers: Observers::new(),
+            clock,
+            report,
+        })
+    }
+
+    /// After [`Nara::open`] failed with a lost key (`StoreError::KeyLost`) and the patient
+    /// has been told: moves the unreadable database aside into `quarantine/` (never
+    /// deleted: it may hold unsynced readings) and opens a fresh store.
+    pub fn open_after_key_loss(
+        data_dir: &Path,
+        keys: Arc<dyn KeyProvider>,
+    ) -> Result<Nara, NaraError> {
+        let (store, report) = Store::open(data_dir, keys.as_ref(), true)?;
+        let clock: Clock = Arc::new(Timestamp::now);
         Ok(Nara {
             store,
             keys,

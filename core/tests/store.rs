@@ -252,7 +252,7 @@ fn the_store_reopens_with_its_key_and_refuses_a_wrong_one() {
 }
 
 #[test]
-fn a_lost_platform_key_moves_the_database_aside_and_starts_fresh() {
+fn a_lost_platform_key_is_a_typed_error_then_the_database_moves_aside() {
     let (data, k) = (
         tempfile::tempdir().expect("dir"),
         tempfile::tempdir().expect("dir"),
@@ -262,7 +262,17 @@ fn a_lost_platform_key_moves_the_database_aside_and_starts_fresh() {
         nara.readings().add(bp(130.0, 80.0, now())).expect("add");
     }
     std::fs::remove_file(k.path().join("device.key")).expect("lose key");
-    let nara = Nara::open(data.path(), keys(&k)).expect("open fresh");
+    let db_before = std::fs::read(data.path().join("nara.db")).expect("db");
+    let err = Nara::open(data.path(), keys(&k)).expect_err("key lost");
+    assert!(
+        matches!(err, NaraError::Store(StoreError::KeyLost)),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::read(data.path().join("nara.db")).expect("untouched"),
+        db_before
+    );
+    let nara = Nara::open_after_key_loss(data.path(), keys(&k)).expect("open fresh");
     let q = nara.open_report().quarantined.clone().expect("quarantined");
     assert_eq!(q.reason, QuarantineReason::KeyLost);
     assert!(q.path.join("nara.db").exists(), "old database kept");
@@ -384,4 +394,10 @@ fn a_database_from_a_newer_app_is_left_alone() {
         matches!(err, NaraError::Store(StoreError::TooNew)),
         "{err:?}"
     );
+}
+
+#[test]
+fn nara_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Nara>();
 }

@@ -40,6 +40,11 @@ pub enum StoreError {
     /// The key does not open this database (wrong passphrase or key); nothing was changed.
     #[error("the encryption key does not match this database")]
     WrongKey,
+    /// The platform key that wrapped the data key is permanently gone (or the wrapped key
+    /// file is missing), so this database can never be read. Nothing was changed; call
+    /// `Nara::open_after_key_loss` to move it aside and start a fresh store.
+    #[error("the encryption key for this database is permanently lost")]
+    KeyLost,
     /// The key provider failed otherwise.
     #[error("key provider error: {0}")]
     KeyProvider(KeyProviderError),
@@ -162,7 +167,15 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 impl Store {
     /// Opens (or creates) the store in `dir` with the data key unwrapped by `keys`.
-    pub fn open(dir: &Path, keys: &dyn KeyProvider) -> Result<(Store, OpenReport), StoreError> {
+    ///
+    /// With `recover_lost_key` false, a permanently lost key is [`StoreError::KeyLost`] and
+    /// nothing changes; with it true, the unreadable database is moved aside and a fresh
+    /// store is created (reported in [`OpenReport::quarantined`]).
+    pub fn open(
+        dir: &Path,
+        keys: &dyn KeyProvider,
+        recover_lost_key: bool,
+    ) -> Result<(Store, OpenReport), StoreError> {
         fs::create_dir_all(dir)?;
         let mut report = OpenReport::default();
         let db_path = dir.join(DB_FILE);
@@ -178,12 +191,16 @@ impl Store {
                 Ok(raw) => Some(DataKey::from_bytes(&raw).map_err(|_| StoreError::WrongKey)?),
                 Err(KeyProviderError::Unavailable) => return Err(StoreError::KeyUnavailable),
                 Err(KeyProviderError::WrongKey) => return Err(StoreError::WrongKey),
+                Err(KeyProviderError::Lost) if !recover_lost_key => {
+                    return Err(StoreError::KeyLost);
+                }
                 Err(KeyProviderError::Lost) => {
                     report.quarantined = Some(quarantine(dir, QuarantineReason::KeyLost)?);
                     None
                 }
                 Err(other) => return Err(StoreError::KeyProvider(other)),
             },
+            None if db_path.exists() && !recover_lost_key => return Err(StoreError::KeyLost),
             None if db_path.exists() => {
                 // A database without its key can never be read; keep it aside.
                 report.quarantined = Some(quarantine(dir, QuarantineReason::KeyLost)?);
