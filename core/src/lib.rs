@@ -64,14 +64,7 @@ impl Nara {
         keys: Arc<dyn KeyProvider>,
         clock: Clock,
     ) -> Result<Nara, NaraError> {
-        let (store, report) = Store::open(data_dir, keys.as_ref(), false)?;
-        Ok(Nara {
-            store,
-            keys,
-            observers: Observers::new(),
-            clock,
-            report,
-        })
+        Self::open_store(data_dir, keys, clock, false)
     }
 
     /// After [`Nara::open`] failed with a lost key (`StoreError::KeyLost`) and the patient
@@ -81,8 +74,16 @@ impl Nara {
         data_dir: &Path,
         keys: Arc<dyn KeyProvider>,
     ) -> Result<Nara, NaraError> {
-        let (store, report) = Store::open(data_dir, keys.as_ref(), true)?;
-        let clock: Clock = Arc::new(Timestamp::now);
+        Self::open_store(data_dir, keys, Arc::new(Timestamp::now), true)
+    }
+
+    fn open_store(
+        data_dir: &Path,
+        keys: Arc<dyn KeyProvider>,
+        clock: Clock,
+        recover_lost_key: bool,
+    ) -> Result<Nara, NaraError> {
+        let (store, report) = Store::open(data_dir, keys.as_ref(), recover_lost_key)?;
         Ok(Nara {
             store,
             keys,
