@@ -651,6 +651,17 @@ pub fn triage(
         }
     }
 
+    // A green blood pressure is green on every metric: say so for the kind, not for the
+    // first metric that happened to be checked.
+    if let Some((Band::Green, metric, reason)) = &mut worst {
+        if *metric != Metric::Weight {
+            let label = measurement.kind().label();
+            *reason = LocalizedText::new(
+                format!("{} inom målvärdena", label.sv),
+                format!("{} within targets", label.en),
+            );
+        }
+    }
     let (value_band, metric, reason) = worst.unwrap_or_else(|| {
         let kind = measurement.kind();
         let reason = match kind {
@@ -856,6 +867,16 @@ mod tests {
         );
         assert_eq!(r.reason.en, "Diastolic pressure very high, above 109 mmHg");
         assert_eq!(r.rule.to_string(), "default-v1");
+
+        let green = triage(
+            &bp(120.0, 80.0),
+            at(),
+            &QualityFlags::GOOD,
+            &ThresholdSet::default_for(ReadingKind::BloodPressure),
+            &TriageContext::default(),
+        );
+        assert_eq!(green.reason.sv, "Blodtryck inom målvärdena");
+        assert_eq!(green.reason.en, "Blood pressure within targets");
     }
 
     #[test]
