@@ -193,7 +193,7 @@ impl Readings<'_> {
             context,
         );
         Ok(Reading {
-            id: new.assign_id(),
+            id: new.assign_id(self.nara.store.random16()?),
             measurement: new.measurement,
             effective_at: new.effective_at,
             utc_offset_seconds: new.utc_offset_seconds,

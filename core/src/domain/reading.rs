@@ -440,6 +440,11 @@ impl ReadingId {
         ReadingId(Uuid::new_v5(&DEVICE_READING_NAMESPACE, name.as_bytes()))
     }
 
+    /// A random (version 4) id from 16 bytes of CSPRNG output supplied by the caller.
+    pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
+        ReadingId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
+
     /// Parses the hyphenated form.
     pub fn parse(s: &str) -> Option<Self> {
         Uuid::parse_str(s).ok().map(ReadingId)
@@ -533,15 +538,15 @@ impl NewReading {
     }
 
     /// The id this reading gets: deterministic for device readings with a record key,
-    /// random otherwise.
-    pub fn assign_id(&self) -> ReadingId {
+    /// otherwise the random id built from `random` (16 bytes of CSPRNG output).
+    pub fn assign_id(&self, random: [u8; 16]) -> ReadingId {
         match &self.source {
             Source::Device {
                 device_id,
                 record_key: Some(key),
                 ..
             } => ReadingId::for_device(device_id, key, self.measurement.kind()),
-            _ => ReadingId::random(),
+            _ => ReadingId::from_random_bytes(random),
         }
     }
 }

@@ -87,7 +87,51 @@ fn derive(key: &DataKey, info: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError
 pub struct Cipher {
     aead: LessSafeKey,
     index: hmac::Key,
+    rng: RandomPool,
+}
+
+/// Random bytes from the system CSPRNG, fetched 4 KiB at a time: a seal needs only 12
+/// bytes, and one `getrandom` call per seal dominated bulk imports. The bytes are the
+/// kernel's CSPRNG output either way; each byte is handed out once.
+pub struct RandomPool {
     rng: SystemRandom,
+    buf: std::sync::Mutex<(Box<[u8; 4096]>, usize)>,
+}
+
+impl RandomPool {
+    /// An empty pool; it fills on first use.
+    pub fn new() -> Self {
+        Self {
+            rng: SystemRandom::new(),
+            buf: std::sync::Mutex::new((Box::new([0u8; 4096]), 4096)),
+        }
+    }
+
+    /// Fills `out` (at most 4 KiB) with fresh random bytes.
+    pub fn fill(&self, out: &mut [u8]) -> Result<(), CryptoError> {
+        let mut guard = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        let (buf, pos) = &mut *guard;
+        if out.len() > buf.len() {
+            return self.rng.fill(out).map_err(|_| CryptoError::Random);
+        }
+        if *pos + out.len() > buf.len() {
+            self.rng
+                .fill(buf.as_mut_slice())
+                .map_err(|_| CryptoError::Random)?;
+            *pos = 0;
+        }
+        out.copy_from_slice(&buf[*pos..*pos + out.len()]);
+        // Never hand out the same bytes twice.
+        buf[*pos..*pos + out.len()].fill(0);
+        *pos += out.len();
+        Ok(())
+    }
+}
+
+impl Default for RandomPool {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl std::fmt::Debug for Cipher {
@@ -116,7 +160,7 @@ impl Cipher {
         Ok(Self {
             aead: LessSafeKey::new(unbound),
             index: hmac::Key::new(hmac::HMAC_SHA256, index_key.as_ref()),
-            rng: SystemRandom::new(),
+            rng: RandomPool::new(),
         })
     }
 
@@ -173,6 +217,13 @@ impl Cipher {
             .len();
         body.truncate(len);
         Ok(body)
+    }
+
+    /// 16 fresh random bytes (for client ids).
+    pub fn random16(&self) -> Result<[u8; 16], CryptoError> {
+        let mut b = [0u8; 16];
+        self.rng.fill(&mut b)?;
+        Ok(b)
     }
 
     /// A keyed 16-byte tag for an indexable value (for example a reading kind), so that

@@ -88,10 +88,8 @@ pub fn insert(tx: &Transaction<'_>, cipher: &Cipher, r: &Reading) -> Result<bool
         triage
     ])? == 1;
     if inserted {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO outbox (entity, entity_id) VALUES ('reading', ?1)",
-        )?
-        .execute([&id])?;
+        tx.prepare_cached("INSERT INTO outbox (entity, entity_seq) VALUES ('reading', ?1)")?
+            .execute([tx.last_insert_rowid()])?;
     }
     Ok(inserted)
 }

@@ -1,10 +1,10 @@
 -- The outbox: every local change to upload, written in the same transaction as the
--- change. Holds references only, never content.
+-- change. Holds references only (the entity's local row number), never content.
 CREATE TABLE outbox (
     seq       INTEGER PRIMARY KEY,
     entity    TEXT NOT NULL,
-    entity_id TEXT NOT NULL,
+    entity_seq INTEGER NOT NULL,
     state     INTEGER NOT NULL DEFAULT 0,
     attempts  INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (entity, entity_id)
+    UNIQUE (entity, entity_seq)
 ) STRICT;
