@@ -158,7 +158,7 @@ impl Scene<'_> {
         if !matches!(r.triage.band, Band::Green | Band::NotAssessed) {
             self.story.say(format!(
                 "         {}",
-                render::dim(ctx, r.triage.reason_in(lang))
+                render::dim(ctx, &r.triage.reason_in(lang))
             ));
             self.story.say(format!(
                 "         → {}",

@@ -480,14 +480,19 @@ pub enum Source {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct QualityFlags {
     /// The body moved during measurement.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub body_movement: bool,
     /// The cuff was too loose or badly placed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cuff_fit_poor: bool,
     /// An irregular pulse was detected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub irregular_pulse: bool,
     /// The measurement position was improper.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub improper_position: bool,
     /// The sensor reported a weak or unreliable signal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weak_signal: bool,
 }
 

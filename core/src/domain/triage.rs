@@ -459,6 +459,157 @@ pub struct TriageContext {
     pub recent_weights: Vec<(Timestamp, f64)>,
 }
 
+/// Why triage gave its band: stored as a code with parameters, rendered as text in the
+/// patient's language on read ([`TriageReason::text`]). Storing the code instead of the
+/// sentence keeps each stored reading small and lets new languages render old readings.
+/// Parameters are limits and rules, never the measured value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum TriageReason {
+    /// Every assessed metric within the green range.
+    WithinTargets {
+        /// The reading's kind.
+        kind: ReadingKind,
+    },
+    /// Above the green range (yellow).
+    AboveTarget {
+        /// The deciding metric.
+        metric: Metric,
+        /// The green range's upper limit.
+        limit: f64,
+    },
+    /// Below the green range (yellow).
+    BelowTarget {
+        /// The deciding metric.
+        metric: Metric,
+        /// The green range's lower limit.
+        limit: f64,
+    },
+    /// Above the yellow range (red).
+    VeryHigh {
+        /// The deciding metric.
+        metric: Metric,
+        /// The yellow range's upper limit.
+        limit: f64,
+    },
+    /// Below the yellow range (red).
+    VeryLow {
+        /// The deciding metric.
+        metric: Metric,
+        /// The yellow range's lower limit.
+        limit: f64,
+    },
+    /// Weight rose more than the rule allows.
+    WeightGain {
+        /// Largest allowed gain, kg.
+        max_gain_kg: f64,
+        /// Look-back window, days.
+        days: u32,
+    },
+    /// Weight did not rise more than the rule allows.
+    NoWeightGain {
+        /// Largest allowed gain, kg.
+        max_gain_kg: f64,
+        /// Look-back window, days.
+        days: u32,
+    },
+    /// Poor measurement quality: measure again.
+    PoorQuality {
+        /// The flags that were set.
+        flags: QualityFlags,
+        /// True if the values alone would have been red.
+        values_red: bool,
+    },
+    /// Peak flow without a personal best.
+    NoPersonalBest,
+    /// A first weight: nothing to compare with.
+    NoEarlierWeight,
+    /// The kind has no targets.
+    NoTargets {
+        /// The reading's kind.
+        kind: ReadingKind,
+    },
+}
+
+fn fmt_limit(metric: Metric, v: f64) -> String {
+    format!(
+        "{:.*} {}",
+        metric.decimals() as usize,
+        v,
+        metric.unit_label()
+    )
+}
+
+impl TriageReason {
+    /// The reason as a short sentence in Swedish and English.
+    pub fn text(&self) -> LocalizedText {
+        let limit_text = |metric: Metric, limit: f64, sv: &str, en: &str| {
+            let label = metric.label();
+            let limit = fmt_limit(metric, limit);
+            LocalizedText::new(
+                format!("{} {sv} {limit}", label.sv),
+                format!("{} {en} {limit}", label.en),
+            )
+        };
+        match *self {
+            TriageReason::WithinTargets { kind } => LocalizedText::new(
+                format!("{} inom målvärdena", kind.label().sv),
+                format!("{} within targets", kind.label().en),
+            ),
+            TriageReason::AboveTarget { metric, limit } => {
+                limit_text(metric, limit, "över målvärdet", "above target")
+            }
+            TriageReason::BelowTarget { metric, limit } => {
+                limit_text(metric, limit, "under målvärdet", "below target")
+            }
+            TriageReason::VeryHigh { metric, limit } => {
+                limit_text(metric, limit, "mycket högt, över", "very high, above")
+            }
+            TriageReason::VeryLow { metric, limit } => {
+                limit_text(metric, limit, "mycket lågt, under", "very low, below")
+            }
+            TriageReason::WeightGain { max_gain_kg, days } => {
+                let limit = fmt_limit(Metric::Weight, max_gain_kg);
+                LocalizedText::new(
+                    format!("Vikten har ökat mer än {limit} på {days} dagar"),
+                    format!("Weight has risen more than {limit} in {days} days"),
+                )
+            }
+            TriageReason::NoWeightGain { max_gain_kg, days } => {
+                let limit = fmt_limit(Metric::Weight, max_gain_kg);
+                LocalizedText::new(
+                    format!("Ingen viktökning över {limit} på {days} dagar"),
+                    format!("No weight gain above {limit} in {days} days"),
+                )
+            }
+            TriageReason::PoorQuality { flags, values_red } => {
+                let mut reason = quality_reason(&flags);
+                if values_red {
+                    reason
+                        .sv
+                        .push_str(". Om värdet är lika avvikande igen, följ råden för rött");
+                    reason
+                        .en
+                        .push_str(". If the value is as abnormal again, follow the advice for red");
+                }
+                reason
+            }
+            TriageReason::NoPersonalBest => LocalizedText::new(
+                "Inget personligt bästa PEF-värde är satt; vården bedömer värdet",
+                "No personal best peak flow is set; your care team assesses the value",
+            ),
+            TriageReason::NoEarlierWeight => LocalizedText::new(
+                "Ingen tidigare vikt att jämföra med",
+                "No earlier weight to compare with",
+            ),
+            TriageReason::NoTargets { kind } => LocalizedText::new(
+                format!("{} har inga målvärden", kind.label().sv),
+                format!("{} has no targets", kind.label().en),
+            ),
+        }
+    }
+}
+
 /// The result of triage, stored with the reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TriageResult {
@@ -471,8 +622,8 @@ pub struct TriageResult {
     pub rule: RuleVersion,
     /// The metric that decided the band, if one did.
     pub metric: Option<Metric>,
-    /// A short reason in Swedish and English (names limits, never the value).
-    pub reason: LocalizedText,
+    /// Why (names limits, never the value); see [`TriageResult::reason_text`].
+    pub reason: TriageReason,
 }
 
 impl TriageResult {
@@ -481,68 +632,37 @@ impl TriageResult {
         self.band.advice()
     }
 
+    /// The reason in Swedish and English.
+    pub fn reason_text(&self) -> LocalizedText {
+        self.reason.text()
+    }
+
     /// The reason in `lang`.
-    pub fn reason_in(&self, lang: Lang) -> &str {
-        self.reason.get(lang)
+    pub fn reason_in(&self, lang: Lang) -> String {
+        self.reason.text().get(lang).to_owned()
     }
 }
 
-/// Which side of the green range a value left.
-#[derive(Clone, Copy, PartialEq)]
-enum Side {
-    Low,
-    High,
-}
-
-fn side(bands: &Bands, value: f64) -> Side {
-    match bands.green.low {
-        Some(l) if value < l => Side::Low,
-        _ => Side::High,
-    }
-}
-
-fn fmt_limit(metric: Metric, v: f64) -> String {
-    format!(
-        "{:.*} {}",
-        metric.decimals() as usize,
-        v,
-        metric.unit_label()
-    )
-}
-
-fn metric_reason(metric: Metric, bands: &Bands, band: Band, value: f64) -> LocalizedText {
-    let label = metric.label();
-    match band {
-        Band::Green => LocalizedText::new(
-            format!("{} inom målvärdena", label.sv),
-            format!("{} within targets", label.en),
-        ),
-        Band::Yellow | Band::Red => {
-            let s = side(bands, value);
-            let (range, sv_word, en_word) = match (band, s) {
-                (Band::Yellow, Side::High) => (bands.green, "över målvärdet", "above target"),
-                (Band::Yellow, Side::Low) => (bands.green, "under målvärdet", "below target"),
-                (_, Side::High) => (bands.yellow, "mycket högt, över", "very high, above"),
-                (_, Side::Low) => (bands.yellow, "mycket lågt, under", "very low, below"),
-            };
-            let limit = match s {
-                Side::High => range.high,
-                Side::Low => range.low,
-            };
-            let limit = limit.map(|l| fmt_limit(metric, l)).unwrap_or_default();
-            LocalizedText::new(
-                format!("{} {} {}", label.sv, sv_word, limit)
-                    .trim_end()
-                    .to_owned(),
-                format!("{} {} {}", label.en, en_word, limit)
-                    .trim_end()
-                    .to_owned(),
-            )
-        }
-        Band::MeasureAgain | Band::NotAssessed => LocalizedText::new(
-            format!("{} bedöms inte", label.sv),
-            format!("{} is not assessed", label.en),
-        ),
+fn metric_reason(metric: Metric, bands: &Bands, band: Band, value: f64) -> Option<TriageReason> {
+    let high = bands.green.low.is_none_or(|l| value >= l);
+    match (band, high) {
+        (Band::Yellow, true) => bands
+            .green
+            .high
+            .map(|limit| TriageReason::AboveTarget { metric, limit }),
+        (Band::Yellow, false) => bands
+            .green
+            .low
+            .map(|limit| TriageReason::BelowTarget { metric, limit }),
+        (Band::Red, true) => bands
+            .yellow
+            .high
+            .map(|limit| TriageReason::VeryHigh { metric, limit }),
+        (Band::Red, false) => bands
+            .yellow
+            .low
+            .map(|limit| TriageReason::VeryLow { metric, limit }),
+        _ => None,
     }
 }
 
@@ -598,8 +718,9 @@ pub fn triage(
     thresholds: &ThresholdSet,
     context: &TriageContext,
 ) -> TriageResult {
-    let mut worst: Option<(Band, Metric, LocalizedText)> = None;
-    let mut consider = |band: Band, metric: Metric, reason: LocalizedText| {
+    let kind = measurement.kind();
+    let mut worst: Option<(Band, Metric, TriageReason)> = None;
+    let mut consider = |band: Band, metric: Metric, reason: TriageReason| {
         if worst
             .as_ref()
             .is_none_or(|(b, _, _)| band.severity() > b.severity())
@@ -611,7 +732,9 @@ pub fn triage(
     for (metric, value) in measurement.values() {
         if let Some(bands) = thresholds.for_metric(metric) {
             let band = bands.classify(value);
-            consider(band, metric, metric_reason(metric, bands, band, value));
+            let reason = metric_reason(metric, bands, band, value)
+                .unwrap_or(TriageReason::WithinTargets { kind });
+            consider(band, metric, reason);
         }
     }
 
@@ -627,76 +750,42 @@ pub fn triage(
                     Some(acc.map_or(w, |a| a.min(w)))
                 });
             let Some(lowest) = lowest else { continue };
-            let days = rule.over_days;
-            let limit = fmt_limit(Metric::Weight, rule.max_gain_kg);
+            let (max_gain_kg, days) = (rule.max_gain_kg, rule.over_days);
             if kg - lowest > rule.max_gain_kg {
                 consider(
                     rule.band,
                     Metric::Weight,
-                    LocalizedText::new(
-                        format!("Vikten har ökat mer än {limit} på {days} dagar"),
-                        format!("Weight has risen more than {limit} in {days} days"),
-                    ),
+                    TriageReason::WeightGain { max_gain_kg, days },
                 );
             } else {
                 consider(
                     Band::Green,
                     Metric::Weight,
-                    LocalizedText::new(
-                        format!("Ingen viktökning över {limit} på {days} dagar"),
-                        format!("No weight gain above {limit} in {days} days"),
-                    ),
+                    TriageReason::NoWeightGain { max_gain_kg, days },
                 );
             }
         }
     }
 
-    // A green blood pressure is green on every metric: say so for the kind, not for the
-    // first metric that happened to be checked.
-    if let Some((Band::Green, metric, reason)) = &mut worst {
-        if *metric != Metric::Weight {
-            let label = measurement.kind().label();
-            *reason = LocalizedText::new(
-                format!("{} inom målvärdena", label.sv),
-                format!("{} within targets", label.en),
-            );
-        }
-    }
     let (value_band, metric, reason) = worst.unwrap_or_else(|| {
-        let kind = measurement.kind();
         let reason = match kind {
-            ReadingKind::PeakExpiratoryFlow => LocalizedText::new(
-                "Inget personligt bästa PEF-värde är satt; vården bedömer värdet",
-                "No personal best peak flow is set; your care team assesses the value",
-            ),
-            ReadingKind::BodyWeight => LocalizedText::new(
-                "Ingen tidigare vikt att jämföra med",
-                "No earlier weight to compare with",
-            ),
-            _ => LocalizedText::new(
-                format!("{} har inga målvärden", kind.label().sv),
-                format!("{} has no targets", kind.label().en),
-            ),
+            ReadingKind::PeakExpiratoryFlow => TriageReason::NoPersonalBest,
+            ReadingKind::BodyWeight => TriageReason::NoEarlierWeight,
+            _ => TriageReason::NoTargets { kind },
         };
         (Band::NotAssessed, kind.metrics()[0], reason)
     });
 
     if quality.is_poor() {
-        let mut reason = quality_reason(quality);
-        if value_band == Band::Red {
-            reason
-                .sv
-                .push_str(". Om värdet är lika avvikande igen, följ råden för rött");
-            reason
-                .en
-                .push_str(". If the value is as abnormal again, follow the advice for red");
-        }
         return TriageResult {
             band: Band::MeasureAgain,
             value_band,
             rule: thresholds.rule,
             metric: None,
-            reason,
+            reason: TriageReason::PoorQuality {
+                flags: *quality,
+                values_red: value_band == Band::Red,
+            },
         };
     }
 
@@ -862,10 +951,13 @@ mod tests {
         assert_eq!(r.band, Band::Red);
         assert_eq!(r.metric, Some(Metric::Diastolic));
         assert_eq!(
-            r.reason.sv,
+            r.reason_text().sv,
             "Undre trycket (diastoliskt) mycket högt, över 109 mmHg"
         );
-        assert_eq!(r.reason.en, "Diastolic pressure very high, above 109 mmHg");
+        assert_eq!(
+            r.reason_text().en,
+            "Diastolic pressure very high, above 109 mmHg"
+        );
         assert_eq!(r.rule.to_string(), "default-v1");
 
         let green = triage(
@@ -875,8 +967,8 @@ mod tests {
             &ThresholdSet::default_for(ReadingKind::BloodPressure),
             &TriageContext::default(),
         );
-        assert_eq!(green.reason.sv, "Blodtryck inom målvärdena");
-        assert_eq!(green.reason.en, "Blood pressure within targets");
+        assert_eq!(green.reason_text().sv, "Blodtryck inom målvärdena");
+        assert_eq!(green.reason_text().en, "Blood pressure within targets");
     }
 
     #[test]
@@ -894,8 +986,16 @@ mod tests {
         );
         assert_eq!(r.band, Band::MeasureAgain);
         assert_eq!(r.value_band, Band::Red);
-        assert!(r.reason.sv.contains("manschetten"), "{}", r.reason.sv);
-        assert!(r.reason.en.contains("advice for red"), "{}", r.reason.en);
+        assert!(
+            r.reason_text().sv.contains("manschetten"),
+            "{}",
+            r.reason_text().sv
+        );
+        assert!(
+            r.reason_text().en.contains("advice for red"),
+            "{}",
+            r.reason_text().en
+        );
     }
 
     #[test]
@@ -1035,7 +1135,7 @@ mod tests {
             let r = triage(&bp(s, 80.0), at(), &QualityFlags::GOOD,
                 &ThresholdSet::default_for(ReadingKind::BloodPressure), &TriageContext::default());
             let shown = format!("{s:.0}");
-            prop_assert!(!r.reason.sv.contains(&shown) || shown == "179");
+            prop_assert!(!r.reason_text().sv.contains(&shown) || shown == "179");
         }
     }
 }
