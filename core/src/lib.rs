@@ -274,7 +274,7 @@ impl Readings<'_> {
         batch: Vec<NewReading>,
         mut progress: impl FnMut(u64, u64),
     ) -> Result<ImportReport, NaraError> {
-        const CHUNK: usize = 10_000;
+        const CHUNK: usize = 50_000;
         let now = self.nara.now();
         let total = batch.len() as u64;
         let mut sets = std::collections::HashMap::new();
