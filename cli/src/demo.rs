@@ -558,18 +558,12 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
             _ => other += 1,
         }
     }
-    let by_band: Vec<String> = [
-        Band::Green,
-        Band::Yellow,
-        Band::Red,
-        Band::MeasureAgain,
-        Band::NotAssessed,
-    ]
-    .into_iter()
-    .map(|b| (b, added.iter().filter(|x| **x == b).count()))
-    .filter(|(_, n)| *n > 0)
-    .map(|(b, n)| format!("{} {n}", render::band(ctx, b)))
-    .collect();
+    let by_band: Vec<String> = Band::ALL
+        .into_iter()
+        .map(|b| (b, added.iter().filter(|x| **x == b).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(b, n)| format!("{} {n}", render::band(ctx, b)))
+        .collect();
     scene
         .story
         .say(format!("  ThresholdsChanged × {thresholds}"));

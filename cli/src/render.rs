@@ -174,17 +174,11 @@ pub fn summary_table(ctx: &Ctx, s: &TrendSummary) -> String {
             m.metric.format(m.max),
         ]);
     }
-    let counts: Vec<String> = [
-        Band::Green,
-        Band::Yellow,
-        Band::Red,
-        Band::MeasureAgain,
-        Band::NotAssessed,
-    ]
-    .into_iter()
-    .filter(|b| s.band_counts.get(*b) > 0)
-    .map(|b| format!("{} {}", band(ctx, b), s.band_counts.get(b)))
-    .collect();
+    let counts: Vec<String> = Band::ALL
+        .into_iter()
+        .filter(|b| s.band_counts.get(*b) > 0)
+        .map(|b| format!("{} {}", band(ctx, b), s.band_counts.get(b)))
+        .collect();
     let title = if sv {
         format!(
             "{}: {} dagar, {} mätningar",

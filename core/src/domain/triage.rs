@@ -56,6 +56,15 @@ pub enum BandShape {
 }
 
 impl Band {
+    /// Every band, in display order.
+    pub const ALL: [Band; 5] = [
+        Band::Green,
+        Band::Yellow,
+        Band::Red,
+        Band::MeasureAgain,
+        Band::NotAssessed,
+    ];
+
     /// Severity for ordering the colours: green < yellow < red.
     fn severity(self) -> u8 {
         match self {
@@ -1097,13 +1106,7 @@ mod tests {
         for kind in ReadingKind::ALL {
             assert_eq!(ThresholdSet::default_for(kind).validate(), Ok(()), "{kind}");
         }
-        let bands = [
-            Band::Green,
-            Band::Yellow,
-            Band::Red,
-            Band::MeasureAgain,
-            Band::NotAssessed,
-        ];
+        let bands = Band::ALL;
         for a in bands {
             for b in bands {
                 if a != b {
