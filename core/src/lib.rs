@@ -29,8 +29,8 @@ use crate::domain::trend::{self, SeriesPoint, TrendSample, TrendSummary};
 use crate::domain::triage::{self, ThresholdSet, TriageContext};
 use crate::domain::validation::{self, normalize_note};
 use crate::observe::Observers;
-use crate::store::Store;
 use crate::store::readings as repo;
+use crate::store::Store;
 
 /// A source of the current time; tests and the demo replace it.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -277,37 +277,68 @@ impl Readings<'_> {
         const CHUNK: usize = 50_000;
         let now = self.nara.now();
         let total = batch.len() as u64;
+        // Validate everything first: one invalid reading rejects the whole batch.
+        let mut batch = batch;
         let mut sets = std::collections::HashMap::new();
-        let mut prepared = Vec::with_capacity(batch.len());
-        for (index, new) in batch.into_iter().enumerate() {
+        for (index, new) in batch.iter_mut().enumerate() {
+            new.note = normalize_note(new.note.take());
+            validation::validate(new, now)
+                .map_err(|errors| NaraError::InvalidInBatch { index, errors })?;
             let kind = new.measurement.kind();
-            let set = match sets.entry(kind) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(self.nara.care_plan().thresholds(kind)?)
-                }
-            };
-            let r = self
-                .prepare(new, None, now, set, &TriageContext::default())
-                .map_err(|e| match e {
-                    NaraError::Invalid(errors) => NaraError::InvalidInBatch { index, errors },
-                    other => other,
-                })?;
-            prepared.push(r);
+            if let std::collections::hash_map::Entry::Vacant(e) = sets.entry(kind) {
+                e.insert(self.nara.care_plan().thresholds(kind)?);
+            }
         }
+        // Sealing (JSON and AES-GCM) runs on a second thread while this one inserts, so
+        // the CPU work hides behind SQLite's. Validation already passed for every reading,
+        // so nothing invalid can be half-imported.
+        const SEAL_CHUNK: usize = 2_000;
+        let store = &self.nara.store;
         let mut report = ImportReport::default();
-        for chunk in prepared.chunks(CHUNK) {
-            let inserted = self.nara.store.write(|tx, cipher| {
-                let mut n = 0u64;
-                for r in chunk {
-                    n += u64::from(repo::insert(tx, cipher, r)?);
+        std::thread::scope(|scope| -> Result<(), NaraError> {
+            let (tx_sealed, rx_sealed) = std::sync::mpsc::sync_channel(4);
+            let sets = &sets;
+            scope.spawn(move || {
+                let mut batch = batch.into_iter().peekable();
+                while batch.peek().is_some() {
+                    let sealed: Result<Vec<_>, NaraError> = batch
+                        .by_ref()
+                        .take(SEAL_CHUNK)
+                        .map(|new| {
+                            let set = sets
+                                .get(&new.measurement.kind())
+                                .ok_or(NaraError::NotFound)?;
+                            let r = self.prepare(new, None, now, set, &TriageContext::default())?;
+                            Ok(repo::seal(store.cipher(), &r)?)
+                        })
+                        .collect();
+                    let failed = sealed.is_err();
+                    // A closed channel means the inserting side stopped on an error.
+                    if tx_sealed.send(sealed).is_err() || failed {
+                        return;
+                    }
                 }
-                Ok(n)
-            })?;
-            report.inserted += inserted;
-            report.duplicates += chunk.len() as u64 - inserted;
-            progress(report.inserted + report.duplicates, total);
-        }
+            });
+            let mut incoming = rx_sealed.into_iter().peekable();
+            while incoming.peek().is_some() {
+                let (inserted, rows) = store.write(|tx, _| {
+                    let (mut inserted, mut rows) = (0u64, 0usize);
+                    while rows < CHUNK {
+                        let Some(chunk) = incoming.next() else { break };
+                        let chunk = chunk?;
+                        for s in &chunk {
+                            inserted += u64::from(repo::insert_sealed(tx, s)?);
+                        }
+                        rows += chunk.len();
+                    }
+                    Ok::<_, NaraError>((inserted, rows))
+                })?;
+                report.inserted += inserted;
+                report.duplicates += rows as u64 - inserted;
+                progress(report.inserted + report.duplicates, total);
+            }
+            Ok(())
+        })?;
         if report.inserted > 0 {
             self.nara.observers.publish(Change::ReadingsImported {
                 count: report.inserted,

@@ -302,20 +302,28 @@ impl Store {
         &self.dir
     }
 
+    /// The cipher, for sealing rows outside a transaction.
+    pub(crate) fn cipher(&self) -> &Cipher {
+        &self.cipher
+    }
+
     /// 16 fresh random bytes from the store's pooled CSPRNG (for client ids).
     pub fn random16(&self) -> Result<[u8; 16], StoreError> {
         Ok(self.cipher.random16()?)
     }
 
     /// Runs `f` in one write transaction, committed durably, or not at all.
-    pub fn write<T>(
+    /// If `f` fails, the transaction rolls back and its error is returned.
+    pub fn write<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>, &Cipher) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        f: impl FnOnce(&rusqlite::Transaction<'_>, &Cipher) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
         let out = f(&tx, &self.cipher)?;
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
 

@@ -56,9 +56,20 @@ fn open_json<T: DeserializeOwned>(
     serde_json::from_slice(&plain).map_err(|_| StoreError::Decode)
 }
 
-/// Inserts a reading and its outbox row in the caller's transaction. Returns false,
-/// changing nothing, if a reading with the same id exists (a re-import).
-pub fn insert(tx: &Transaction<'_>, cipher: &Cipher, r: &Reading) -> Result<bool, StoreError> {
+/// A reading sealed for storage: every patient value encrypted, ready to insert. Sealing
+/// is pure CPU work, so bulk imports do it on another thread while SQLite inserts.
+pub struct SealedReading {
+    id: String,
+    kind_tag: Vec<u8>,
+    week: i64,
+    supersedes: Option<String>,
+    body: Vec<u8>,
+    note: Option<Vec<u8>>,
+    triage: Vec<u8>,
+}
+
+/// Seals a reading's values for its row.
+pub fn seal(cipher: &Cipher, r: &Reading) -> Result<SealedReading, StoreError> {
     let id = r.id.to_string();
     let body = Body {
         measurement: r.measurement,
@@ -74,24 +85,43 @@ pub fn insert(tx: &Transaction<'_>, cipher: &Cipher, r: &Reading) -> Result<bool
         Some(n) => Some(cipher.seal("readings", "note", &id, n.as_bytes())?),
         None => None,
     };
+    Ok(SealedReading {
+        kind_tag: kind_tag(cipher, r.kind()),
+        week: week_of(r.effective_at),
+        supersedes: r.supersedes.map(|s| s.to_string()),
+        id,
+        body,
+        note,
+        triage,
+    })
+}
+
+/// Inserts a sealed reading and its outbox row in the caller's transaction. Returns
+/// false, changing nothing, if a reading with the same id exists (a re-import).
+pub fn insert_sealed(tx: &Transaction<'_>, s: &SealedReading) -> Result<bool, StoreError> {
     let mut stmt = tx.prepare_cached(
         "INSERT OR IGNORE INTO readings (id, kind_tag, week, supersedes, body, note, triage)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let inserted = stmt.execute(params![
-        id,
-        kind_tag(cipher, r.kind()),
-        week_of(r.effective_at),
-        r.supersedes.map(|s| s.to_string()),
-        body,
-        note,
-        triage
+        s.id,
+        s.kind_tag,
+        s.week,
+        s.supersedes,
+        s.body,
+        s.note,
+        s.triage
     ])? == 1;
     if inserted {
         tx.prepare_cached("INSERT INTO outbox (entity, entity_seq) VALUES ('reading', ?1)")?
             .execute([tx.last_insert_rowid()])?;
     }
     Ok(inserted)
+}
+
+/// Seals and inserts a reading (see [`insert_sealed`]).
+pub fn insert(tx: &Transaction<'_>, cipher: &Cipher, r: &Reading) -> Result<bool, StoreError> {
+    insert_sealed(tx, &seal(cipher, r)?)
 }
 
 const SELECT: &str = "SELECT r.id, r.body, r.note, r.triage, r.supersedes,
