@@ -29,8 +29,8 @@ use crate::domain::trend::{self, SeriesPoint, TrendSample, TrendSummary};
 use crate::domain::triage::{self, ThresholdSet, TriageContext};
 use crate::domain::validation::{self, normalize_note};
 use crate::observe::Observers;
-use crate::store::readings as repo;
 use crate::store::Store;
+use crate::store::readings as repo;
 
 /// A source of the current time; tests and the demo replace it.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;

@@ -194,28 +194,38 @@ pub struct ReadingFilter {
 }
 
 /// Readings matching `filter`, newest first by time of measurement.
+///
+/// Every lookup goes through the (kind tag, week) index; a listing of all kinds merges
+/// one range scan per kind, so no second time index is kept.
 pub fn list(
     conn: &Connection,
     cipher: &Cipher,
     filter: &ReadingFilter,
 ) -> Result<Vec<Reading>, StoreError> {
+    let Some(kind) = filter.kind else {
+        let mut out = Vec::new();
+        for kind in ReadingKind::ALL {
+            out.extend(list(
+                conn,
+                cipher,
+                &ReadingFilter {
+                    kind: Some(kind),
+                    ..filter.clone()
+                },
+            )?);
+        }
+        out.sort_by(|a, b| b.effective_at.cmp(&a.effective_at).then(b.id.cmp(&a.id)));
+        if let Some(limit) = filter.limit {
+            out.truncate(limit);
+        }
+        return Ok(out);
+    };
     let min_week = filter.since.map(week_of).unwrap_or(i64::MIN);
     let max_week = filter.until.map(week_of).unwrap_or(i64::MAX);
-    let mut stmt;
-    let mut rows = match filter.kind {
-        Some(kind) => {
-            stmt = conn.prepare_cached(&format!(
-                "{SELECT} WHERE r.kind_tag = ?1 AND r.week BETWEEN ?2 AND ?3 ORDER BY r.week DESC"
-            ))?;
-            stmt.query(params![kind_tag(cipher, kind), min_week, max_week])?
-        }
-        None => {
-            stmt = conn.prepare_cached(&format!(
-                "{SELECT} WHERE r.week BETWEEN ?1 AND ?2 ORDER BY r.week DESC"
-            ))?;
-            stmt.query(params![min_week, max_week])?
-        }
-    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE r.kind_tag = ?1 AND r.week BETWEEN ?2 AND ?3 ORDER BY r.week DESC"
+    ))?;
+    let mut rows = stmt.query(params![kind_tag(cipher, kind), min_week, max_week])?;
     let mut out = Vec::new();
     let mut last_week = i64::MAX;
     while let Some(row) = rows.next()? {

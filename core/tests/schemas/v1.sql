@@ -20,5 +20,4 @@ CREATE TABLE readings (
 ) STRICT;
 
 CREATE INDEX readings_by_kind_week ON readings (kind_tag, week);
-CREATE INDEX readings_by_week ON readings (week);
 CREATE INDEX readings_by_supersedes ON readings (supersedes) WHERE supersedes IS NOT NULL;
