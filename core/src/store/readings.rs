@@ -7,9 +7,13 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::domain::reading::{Measurement, QualityFlags, Reading, ReadingId, ReadingKind, Source};
+use crate::domain::reading::{
+    Measurement, Metric, QualityFlags, Reading, ReadingId, ReadingKind, Source,
+};
 use crate::domain::schedule::MeasurementSchedule;
-use crate::domain::triage::{ThresholdSet, TriageResult};
+use crate::domain::triage::{
+    Band, RuleVersion, ThresholdOrigin, ThresholdSet, TriageReason, TriageResult,
+};
 use crate::store::StoreError;
 use crate::store::crypto::Cipher;
 
@@ -24,14 +28,90 @@ fn kind_tag(cipher: &Cipher, kind: ReadingKind) -> Vec<u8> {
     cipher.index_tag("reading-kind", kind.short_name())
 }
 
+/// The sealed body of a reading row. A storage format, not an API: short field names,
+/// times as integer nanoseconds and defaults omitted keep each row small, which is most of
+/// the cost of a bulk import.
 #[derive(Serialize, Deserialize)]
 struct Body {
+    #[serde(rename = "m")]
     measurement: Measurement,
+    #[serde(
+        rename = "t",
+        with = "jiff::fmt::serde::timestamp::nanosecond::required"
+    )]
     effective_at: Timestamp,
+    #[serde(rename = "o", default, skip_serializing_if = "is_zero")]
     utc_offset_seconds: i32,
+    #[serde(rename = "s", default = "manual", skip_serializing_if = "is_manual")]
     source: Source,
+    #[serde(rename = "q", default, skip_serializing_if = "is_good")]
     quality: QualityFlags,
+    #[serde(
+        rename = "r",
+        with = "jiff::fmt::serde::timestamp::nanosecond::required"
+    )]
     recorded_at: Timestamp,
+}
+
+/// The sealed triage of a reading row (storage format, see [`Body`]).
+#[derive(Serialize, Deserialize)]
+struct StoredTriage {
+    #[serde(rename = "b")]
+    band: Band,
+    #[serde(rename = "v")]
+    value_band: Band,
+    #[serde(rename = "o")]
+    origin: ThresholdOrigin,
+    #[serde(rename = "n")]
+    version: u32,
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    metric: Option<Metric>,
+    #[serde(rename = "r")]
+    reason: TriageReason,
+}
+
+impl From<&TriageResult> for StoredTriage {
+    fn from(t: &TriageResult) -> Self {
+        StoredTriage {
+            band: t.band,
+            value_band: t.value_band,
+            origin: t.rule.origin,
+            version: t.rule.version,
+            metric: t.metric,
+            reason: t.reason.clone(),
+        }
+    }
+}
+
+impl From<StoredTriage> for TriageResult {
+    fn from(t: StoredTriage) -> Self {
+        TriageResult {
+            band: t.band,
+            value_band: t.value_band,
+            rule: RuleVersion {
+                origin: t.origin,
+                version: t.version,
+            },
+            metric: t.metric,
+            reason: t.reason,
+        }
+    }
+}
+
+fn is_zero(v: &i32) -> bool {
+    *v == 0
+}
+
+fn manual() -> Source {
+    Source::Manual
+}
+
+fn is_manual(s: &Source) -> bool {
+    *s == Source::Manual
+}
+
+fn is_good(q: &QualityFlags) -> bool {
+    !q.is_poor()
 }
 
 fn seal_json<T: Serialize>(
@@ -80,7 +160,13 @@ pub fn seal(cipher: &Cipher, r: &Reading) -> Result<SealedReading, StoreError> {
         recorded_at: r.recorded_at,
     };
     let body = seal_json(cipher, "readings", "body", &id, &body)?;
-    let triage = seal_json(cipher, "readings", "triage", &id, &r.triage)?;
+    let triage = seal_json(
+        cipher,
+        "readings",
+        "triage",
+        &id,
+        &StoredTriage::from(&r.triage),
+    )?;
     let note = match &r.note {
         Some(n) => Some(cipher.seal("readings", "note", &id, n.as_bytes())?),
         None => None,
@@ -137,7 +223,8 @@ fn decode(cipher: &Cipher, row: &rusqlite::Row<'_>) -> Result<(Reading, i64), St
     let superseded_by: Option<String> = row.get(5)?;
     let week: i64 = row.get(6)?;
     let body: Body = open_json(cipher, "readings", "body", &id, &body_blob)?;
-    let triage: TriageResult = open_json(cipher, "readings", "triage", &id, &triage_blob)?;
+    let triage: TriageResult =
+        open_json::<StoredTriage>(cipher, "readings", "triage", &id, &triage_blob)?.into();
     let note = match note_blob {
         Some(b) => Some(
             String::from_utf8(cipher.open("readings", "note", &id, &b)?.to_vec())
