@@ -186,16 +186,27 @@ impl FileKeyProvider {
                     fs::create_dir_all(parent)
                         .map_err(|e| KeyProviderError::Other(e.kind().to_string()))?;
                 }
+                // Write a temporary file and rename it into place, so a process killed
+                // mid-write never leaves a short key file that would read as a lost key.
+                let io = |e: std::io::Error| KeyProviderError::Other(e.kind().to_string());
+                let tmp = self.path.with_extension("key-tmp");
                 let mut opts = fs::OpenOptions::new();
-                opts.write(true).create_new(true);
+                opts.write(true).create(true).truncate(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                let mut f = opts
-                    .open(&self.path)
-                    .map_err(|e| KeyProviderError::Other(e.kind().to_string()))?;
-                f.write_all(&k)
-                    .and_then(|_| f.sync_all())
-                    .map_err(|e| KeyProviderError::Other(e.kind().to_string()))?;
+                let mut f = opts.open(&tmp).map_err(io)?;
+                f.write_all(&k).and_then(|_| f.sync_all()).map_err(io)?;
+                drop(f);
+                // A hard link never replaces a key another process created meanwhile.
+                let linked = fs::hard_link(&tmp, &self.path);
+                let _ = fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        return self.load_or_create();
+                    }
+                    Err(e) => return Err(io(e)),
+                }
                 Ok(k)
             }
             Err(e) => Err(KeyProviderError::Other(e.kind().to_string())),
