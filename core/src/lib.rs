@@ -458,6 +458,20 @@ impl CarePlan<'_> {
         Ok(out)
     }
 
+    /// Adherence to schedule `id` from its first day up to now, or to its last day if
+    /// that has passed.
+    pub fn adherence_so_far(&self, id: &str) -> Result<Adherence, NaraError> {
+        let s = self
+            .schedules()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(NaraError::NotFound)?;
+        let (from, to) = s.run_span()?;
+        let now = self.nara.now();
+        let to = to.map_or(now, |t| t.min(now)).max(from);
+        self.adherence(id, from, to)
+    }
+
     /// Adherence to schedule `id` over `from..=to`.
     pub fn adherence(
         &self,

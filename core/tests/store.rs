@@ -401,3 +401,40 @@ fn nara_can_be_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Nara>();
 }
+
+#[test]
+fn adherence_so_far_counts_a_finished_week_of_twice_daily_readings() {
+    use nara_core::domain::schedule::MeasurementSchedule;
+    let (data, k) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    // A week from Tuesday 2026-11-17 in Stockholm (UTC+1), looked at the Tuesday after.
+    let now: Timestamp = "2026-11-24T09:00:00+01:00".parse().expect("time");
+    let nara = Nara::open_with_clock(data.path(), keys(&k), Arc::new(move || now)).expect("open");
+    let start = jiff::civil::date(2026, 11, 17);
+    nara.care_plan()
+        .set_schedule(MeasurementSchedule::twice_daily(
+            "bp-week",
+            ReadingKind::BloodPressure,
+            start,
+            Some(7),
+            "Europe/Stockholm",
+        ))
+        .expect("schedule");
+    for day in 0..7i64 {
+        for hour in [8i64, 20] {
+            if day == 4 && hour == 20 {
+                continue; // missed Saturday evening
+            }
+            let at: Timestamp = "2026-11-17T00:05:00+01:00".parse().expect("time");
+            let at = at + SignedDuration::from_hours(day * 24 + hour);
+            nara.readings().add(bp(125.0, 80.0, at)).expect("add");
+        }
+    }
+    let a = nara
+        .care_plan()
+        .adherence_so_far("bp-week")
+        .expect("adherence");
+    assert_eq!((a.done, a.missed, a.scheduled), (13, 1, 14));
+}

@@ -54,17 +54,7 @@ pub enum ScheduleCmd {
 
 /// Adherence to `s` from its first day up to now (or its last day).
 pub fn adherence_so_far(nara: &Nara, s: &MeasurementSchedule) -> anyhow::Result<Adherence> {
-    let tz = TimeZone::get(&s.time_zone)?;
-    let from = s.start.to_zoned(tz.clone())?.timestamp();
-    let now = nara.now();
-    let to = match s.last_day() {
-        Some(last) => {
-            let end = last.tomorrow()?.to_zoned(tz)?.timestamp() - SignedDuration::from_secs(1);
-            end.min(now)
-        }
-        None => now,
-    };
-    Ok(nara.care_plan().adherence(&s.id, from, to.max(from))?)
+    Ok(nara.care_plan().adherence_so_far(&s.id)?)
 }
 
 /// Formats adherence as `13/14 (93 %)`.

@@ -94,6 +94,26 @@ impl MeasurementSchedule {
         Some(self.start.checked_add(extra).unwrap_or(Date::MAX))
     }
 
+    /// The instants the schedule runs between: from the start of its first local day to
+    /// the end of its last (`None` when open-ended), in its time zone.
+    pub fn run_span(&self) -> Result<(Timestamp, Option<Timestamp>), ScheduleError> {
+        let tz = check(self)?;
+        let start_of = |day: Date| {
+            day.to_zoned(tz.clone())
+                .map(|z| z.timestamp())
+                .map_err(|_| ScheduleError::UnknownTimeZone)
+        };
+        let from = start_of(self.start)?;
+        let to = match self.last_day() {
+            Some(last) => match last.tomorrow() {
+                Ok(next) => Some(start_of(next)? - SignedDuration::from_secs(1)),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        Ok((from, to))
+    }
+
     /// The window on either side of each time.
     fn window(&self) -> SignedDuration {
         SignedDuration::from_mins(i64::from(self.window_minutes))
