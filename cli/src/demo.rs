@@ -20,7 +20,7 @@ use nara_core::domain::text::{Lang, LocalizedText};
 use nara_core::domain::triage::{
     Band, Bands, MetricThreshold, Range, RuleVersion, ThresholdOrigin,
 };
-use nara_core::domain::units::{self, GlucoseUnit};
+use nara_core::domain::units::GlucoseUnit;
 use nara_core::{Change, FileKeyProvider, Nara, Next, ReadingFilter};
 
 use crate::commands::schedule::{adherence_so_far, adherence_str};
@@ -402,8 +402,6 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         }
         if day == 4 {
             let g = scene.at(day, 10, 30)?;
-            let mg = 126.0;
-            let mmol = units::round_to(units::glucose_to_mmol_per_l(mg, GlucoseUnit::MgPerDl), 1);
             scene.story.say(format!(
                 "         {}",
                 tr(
@@ -414,7 +412,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
             ));
             scene.enter(
                 &g,
-                Measurement::BloodGlucose { mmol_per_l: mmol },
+                Measurement::blood_glucose(126.0, GlucoseUnit::MgPerDl),
                 QualityFlags::GOOD,
                 None,
             )?;

@@ -7,7 +7,7 @@ use nara_core::ReadingFilter;
 use nara_core::domain::reading::{
     Measurement, NewReading, QualityFlags, Reading, ReadingId, ReadingKind,
 };
-use nara_core::domain::units::{self, GlucoseUnit, TemperatureUnit, WeightUnit};
+use nara_core::domain::units::{GlucoseUnit, TemperatureUnit, WeightUnit};
 
 use super::{Ctx, parse_kind, print_json, user_error};
 use crate::render;
@@ -106,9 +106,7 @@ pub fn measurement(
                 Some("lb" | "lbs") => WeightUnit::Lb,
                 Some(u) => return Err(bad_unit(u)),
             };
-            Measurement::BodyWeight {
-                kg: units::round_to(units::weight_to_kg(number(value)?, u), 1),
-            }
+            Measurement::body_weight(number(value)?, u)
         }
         ReadingKind::BloodGlucose => {
             let u = match unit {
@@ -116,10 +114,7 @@ pub fn measurement(
                 Some("mg/dl") => GlucoseUnit::MgPerDl,
                 Some(u) => return Err(bad_unit(u)),
             };
-            let mmol = units::glucose_to_mmol_per_l(number(value)?, u);
-            Measurement::BloodGlucose {
-                mmol_per_l: units::round_to(mmol, 1),
-            }
+            Measurement::blood_glucose(number(value)?, u)
         }
         ReadingKind::OxygenSaturation => Measurement::OxygenSaturation {
             percent: number(value)?,
@@ -134,10 +129,7 @@ pub fn measurement(
                 Some("f") => TemperatureUnit::Fahrenheit,
                 Some(u) => return Err(bad_unit(u)),
             };
-            let c = units::temperature_to_celsius(number(value)?, u);
-            Measurement::BodyTemperature {
-                celsius: units::round_to(c, 1),
-            }
+            Measurement::body_temperature(number(value)?, u)
         }
         ReadingKind::Steps => Measurement::Steps {
             count: number(value)?,

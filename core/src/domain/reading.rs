@@ -332,6 +332,35 @@ pub enum Measurement {
 }
 
 impl Measurement {
+    /// A glucose value entered or measured in `unit`, converted to mmol/L and kept to the
+    /// metric's precision (0.1 mmol/L), as every shell must store it.
+    pub fn blood_glucose(value: f64, unit: crate::domain::units::GlucoseUnit) -> Self {
+        use crate::domain::units::{glucose_to_mmol_per_l, round_to};
+        let mmol_per_l = round_to(
+            glucose_to_mmol_per_l(value, unit),
+            Metric::Glucose.decimals(),
+        );
+        Measurement::BloodGlucose { mmol_per_l }
+    }
+
+    /// A weight in `unit`, converted to kg and kept to 0.1 kg.
+    pub fn body_weight(value: f64, unit: crate::domain::units::WeightUnit) -> Self {
+        use crate::domain::units::{round_to, weight_to_kg};
+        Measurement::BodyWeight {
+            kg: round_to(weight_to_kg(value, unit), Metric::Weight.decimals()),
+        }
+    }
+
+    /// A temperature in `unit`, converted to °C and kept to 0.1 °C.
+    pub fn body_temperature(value: f64, unit: crate::domain::units::TemperatureUnit) -> Self {
+        use crate::domain::units::{round_to, temperature_to_celsius};
+        let celsius = round_to(
+            temperature_to_celsius(value, unit),
+            Metric::Temperature.decimals(),
+        );
+        Measurement::BodyTemperature { celsius }
+    }
+
     /// The kind of reading this measurement belongs to.
     pub fn kind(&self) -> ReadingKind {
         match self {
@@ -614,6 +643,10 @@ mod tests {
         assert_eq!(bp.value(Metric::Diastolic), Some(91.0));
         assert_eq!(bp.display(Lang::Sv), "142/91 mmHg, puls 72");
         let g = Measurement::BloodGlucose { mmol_per_l: 7.24 };
+        assert_eq!(
+            Measurement::blood_glucose(126.0, crate::domain::units::GlucoseUnit::MgPerDl),
+            Measurement::BloodGlucose { mmol_per_l: 7.0 }
+        );
         assert_eq!(g.display(Lang::En), "7.2 mmol/L");
     }
 }
