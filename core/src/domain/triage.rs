@@ -550,6 +550,24 @@ fn fmt_limit(metric: Metric, v: f64) -> String {
 }
 
 impl TriageReason {
+    /// The reason's stable code (as stored and as sent to the region), e.g.
+    /// `above_target`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TriageReason::WithinTargets { .. } => "within_targets",
+            TriageReason::AboveTarget { .. } => "above_target",
+            TriageReason::BelowTarget { .. } => "below_target",
+            TriageReason::VeryHigh { .. } => "very_high",
+            TriageReason::VeryLow { .. } => "very_low",
+            TriageReason::WeightGain { .. } => "weight_gain",
+            TriageReason::NoWeightGain { .. } => "no_weight_gain",
+            TriageReason::PoorQuality { .. } => "poor_quality",
+            TriageReason::NoPersonalBest => "no_personal_best",
+            TriageReason::NoEarlierWeight => "no_earlier_weight",
+            TriageReason::NoTargets { .. } => "no_targets",
+        }
+    }
+
     /// The reason as a short sentence in Swedish and English.
     pub fn text(&self) -> LocalizedText {
         let limit_text = |metric: Metric, limit: f64, sv: &str, en: &str| {
@@ -815,6 +833,27 @@ mod tests {
 
     fn at() -> Timestamp {
         "2026-11-24T08:00:00Z".parse().expect("valid time")
+    }
+
+    #[test]
+    fn reason_code_is_the_stored_tag() {
+        let reasons = [
+            TriageReason::WithinTargets { kind: ReadingKind::BloodPressure },
+            TriageReason::AboveTarget { metric: Metric::Systolic, limit: 135.0 },
+            TriageReason::BelowTarget { metric: Metric::SpO2, limit: 92.0 },
+            TriageReason::VeryHigh { metric: Metric::Glucose, limit: 15.0 },
+            TriageReason::VeryLow { metric: Metric::Glucose, limit: 3.0 },
+            TriageReason::WeightGain { max_gain_kg: 2.0, days: 3 },
+            TriageReason::NoWeightGain { max_gain_kg: 2.0, days: 3 },
+            TriageReason::PoorQuality { flags: QualityFlags::GOOD, values_red: false },
+            TriageReason::NoPersonalBest,
+            TriageReason::NoEarlierWeight,
+            TriageReason::NoTargets { kind: ReadingKind::Steps },
+        ];
+        for reason in reasons {
+            let stored = serde_json::to_value(&reason).expect("serializes");
+            assert_eq!(stored["code"], reason.code(), "{reason:?}");
+        }
     }
 
     fn classify(m: Measurement) -> Band {

@@ -1,0 +1,511 @@
+//! One error enum per area, with stable variants and messages free of patient data.
+//!
+//! The core's rich [`nara_core::NaraError`] is converted here, in one place per area.
+//! Messages name what went wrong, never a value, a note or a name: they end up in
+//! Kotlin and Swift exception messages and crash reports.
+
+use nara_core::domain::validation::{Field, FieldError};
+use nara_core::store::StoreError;
+use nara_core::{KeyProviderError, NaraError as CoreError};
+
+use crate::types::{LocalizedText, Metric};
+
+/// Failures of the FFI machinery itself; converted into each area's `Internal` variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Internal {
+    /// The core panicked; the operation did not complete.
+    Panic,
+    /// The runtime is shutting down.
+    ShutDown,
+}
+
+impl Internal {
+    fn message(self) -> String {
+        match self {
+            Internal::Panic => "internal error in the Nära core; the operation did not complete",
+            Internal::ShutDown => "the Nära core is shutting down",
+        }
+        .to_owned()
+    }
+}
+
+/// An error raised by a Kotlin or Swift implementation of a callback (listener, log sink).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum CallbackError {
+    /// The callback failed; `message` must not contain patient data.
+    #[error("callback failed: {message}")]
+    Failed {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        CallbackError::Failed { message: e.reason }
+    }
+}
+
+/// Errors of [`crate::platform::init_platform`].
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum PlatformError {
+    /// The runtime already exists (second call, or a store was opened first).
+    #[error("the Nära runtime was already initialised")]
+    AlreadyInitialized,
+}
+
+/// Why a key provider (Keystore, Keychain) could not wrap or unwrap the data key.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KeyError {
+    /// The platform key exists but cannot be used now (device locked): try later.
+    #[error("the platform key is not available now")]
+    Unavailable,
+    /// The platform key is gone for good (app reinstalled, biometrics reset).
+    #[error("the platform key is permanently lost")]
+    Lost,
+    /// The wrapped key did not unwrap with this platform key.
+    #[error("the data key could not be unwrapped with this key")]
+    WrongKey,
+    /// Anything else, described without secrets.
+    #[error("key provider failure: {message}")]
+    Other {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KeyError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        KeyError::Other { message: e.reason }
+    }
+}
+
+impl From<KeyError> for KeyProviderError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Unavailable => KeyProviderError::Unavailable,
+            KeyError::Lost => KeyProviderError::Lost,
+            KeyError::WrongKey => KeyProviderError::WrongKey,
+            KeyError::Other { message } => KeyProviderError::Other(message),
+        }
+    }
+}
+
+/// What every area can fail with besides its own errors.
+enum Common {
+    KeyUnavailable,
+    Storage(String),
+    Internal(String),
+}
+
+fn common(e: &CoreError) -> Common {
+    match e {
+        CoreError::Store(StoreError::KeyUnavailable)
+        | CoreError::Store(StoreError::KeyProvider(KeyProviderError::Unavailable)) => {
+            Common::KeyUnavailable
+        }
+        CoreError::Store(s) => Common::Storage(s.to_string()),
+        other => Common::Internal(format!("unexpected error: {other}")),
+    }
+}
+
+/// Errors opening a store ([`crate::nara::Nara::open`]).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum OpenError {
+    /// The platform key cannot be used now (device locked): open again after unlock.
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The key provider's key does not match this database.
+    #[error("the encryption key does not match this database")]
+    WrongKey,
+    /// The key is permanently lost. Tell the patient, then call
+    /// `Nara.openAfterKeyLoss`, which moves the unreadable database aside.
+    #[error("the encryption key for this database is permanently lost")]
+    KeyLost,
+    /// The key provider failed in another way.
+    #[error("key provider failure: {message}")]
+    KeyProvider {
+        /// What failed, without secrets.
+        message: String,
+    },
+    /// The database was written by a newer app version; nothing was changed.
+    #[error("the database was written by a newer version of the app")]
+    TooNew,
+    /// The data directory or database could not be used.
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed, without patient data.
+        message: String,
+    },
+    /// A bug in the core; nothing was changed.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<Internal> for OpenError {
+    fn from(i: Internal) -> Self {
+        OpenError::Internal { message: i.message() }
+    }
+}
+
+impl From<CoreError> for OpenError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Store(StoreError::KeyUnavailable)
+            | CoreError::Store(StoreError::KeyProvider(KeyProviderError::Unavailable)) => {
+                OpenError::KeyUnavailable
+            }
+            CoreError::Store(StoreError::WrongKey)
+            | CoreError::Store(StoreError::KeyProvider(KeyProviderError::WrongKey)) => {
+                OpenError::WrongKey
+            }
+            CoreError::Store(StoreError::KeyLost)
+            | CoreError::Store(StoreError::KeyProvider(KeyProviderError::Lost)) => {
+                OpenError::KeyLost
+            }
+            CoreError::Store(StoreError::KeyProvider(KeyProviderError::Other(message))) => {
+                OpenError::KeyProvider { message }
+            }
+            CoreError::Store(StoreError::TooNew) => OpenError::TooNew,
+            CoreError::Store(s) => OpenError::Storage { message: s.to_string() },
+            other => OpenError::Internal {
+                message: format!("unexpected error: {other}"),
+            },
+        }
+    }
+}
+
+/// Errors of store-wide calls on [`crate::nara::Nara`].
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum NaraError {
+    /// The store was closed or wiped; open it again.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed.
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed, without patient data.
+        message: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<Internal> for NaraError {
+    fn from(i: Internal) -> Self {
+        NaraError::Internal { message: i.message() }
+    }
+}
+
+impl From<CoreError> for NaraError {
+    fn from(e: CoreError) -> Self {
+        match common(&e) {
+            Common::KeyUnavailable => NaraError::KeyUnavailable,
+            Common::Storage(message) => NaraError::Storage { message },
+            Common::Internal(message) => NaraError::Internal { message },
+        }
+    }
+}
+
+/// Which input of a reading a [`FieldProblem`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReadingField {
+    /// A measured value; see [`FieldProblem::metric`].
+    Value,
+    /// The time of measurement.
+    EffectiveAt,
+    /// The UTC offset.
+    UtcOffset,
+    /// The patient's note.
+    Note,
+    /// The source (device).
+    Source,
+}
+
+/// What is wrong with a field.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Enum)]
+pub enum Problem {
+    /// Not a finite number.
+    NotANumber,
+    /// Outside the plausible range `min..=max` (canonical unit).
+    OutOfRange {
+        /// Lowest plausible value.
+        min: f64,
+        /// Highest plausible value.
+        max: f64,
+    },
+    /// The diastolic pressure is not below the systolic.
+    DiastolicNotBelowSystolic,
+    /// The time lies in the future.
+    InFuture,
+    /// The time is implausibly far back.
+    TooOld,
+    /// The UTC offset is outside ±14 h.
+    InvalidOffset,
+    /// The note is longer than `max` characters.
+    TooLong {
+        /// Maximum number of characters.
+        max: u64,
+    },
+    /// The note contains control characters.
+    ControlCharacters,
+    /// A device reading without a device identifier.
+    MissingDeviceId,
+}
+
+/// One problem with one field of a reading, with a message for the patient that never
+/// repeats the entered value.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FieldProblem {
+    /// The field.
+    pub field: ReadingField,
+    /// For [`ReadingField::Value`], the metric.
+    pub metric: Option<Metric>,
+    /// The problem.
+    pub problem: Problem,
+    /// What to tell the patient, in Swedish and English.
+    pub message: LocalizedText,
+}
+
+impl From<&FieldError> for FieldProblem {
+    fn from(e: &FieldError) -> Self {
+        let (field, metric) = match e.field {
+            Field::Value(m) => (ReadingField::Value, Some(m)),
+            Field::EffectiveAt => (ReadingField::EffectiveAt, None),
+            Field::UtcOffset => (ReadingField::UtcOffset, None),
+            Field::Note => (ReadingField::Note, None),
+            Field::Source => (ReadingField::Source, None),
+        };
+        let problem = match e.problem {
+            Problem_::NotANumber => Problem::NotANumber,
+            Problem_::OutOfRange { min, max } => Problem::OutOfRange { min, max },
+            Problem_::DiastolicNotBelowSystolic => Problem::DiastolicNotBelowSystolic,
+            Problem_::InFuture => Problem::InFuture,
+            Problem_::TooOld => Problem::TooOld,
+            Problem_::InvalidOffset => Problem::InvalidOffset,
+            Problem_::TooLong { max } => Problem::TooLong { max: max as u64 },
+            Problem_::ControlCharacters => Problem::ControlCharacters,
+            Problem_::MissingDeviceId => Problem::MissingDeviceId,
+        };
+        FieldProblem {
+            field,
+            metric,
+            problem,
+            message: e.message(),
+        }
+    }
+}
+
+use nara_core::domain::validation::Problem as Problem_;
+
+fn problems(errors: &[FieldError]) -> Vec<FieldProblem> {
+    errors.iter().map(FieldProblem::from).collect()
+}
+
+/// Errors of [`crate::readings::Readings`].
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ReadingError {
+    /// The reading did not validate; nothing was stored. One entry per problem.
+    #[error("the reading is invalid ({} problems)", problems.len())]
+    Invalid {
+        /// The problems, with messages for the patient.
+        problems: Vec<FieldProblem>,
+    },
+    /// Reading `index` of an import did not validate; nothing of the batch was stored.
+    #[error("reading {index} of the batch is invalid")]
+    InvalidInBatch {
+        /// Position in the batch, from 0.
+        index: u64,
+        /// Its problems.
+        problems: Vec<FieldProblem>,
+    },
+    /// A reading with this id is already stored.
+    #[error("this reading is already stored")]
+    Duplicate,
+    /// No reading with this id.
+    #[error("reading not found")]
+    NotFound,
+    /// A correction must have the same kind as the reading it corrects.
+    #[error("a correction must be of the same kind as the reading it corrects")]
+    CorrectionKindMismatch,
+    /// The reading was already corrected; correct the newest version instead.
+    #[error("this reading has already been corrected")]
+    AlreadySuperseded,
+    /// The id is not a reading id.
+    #[error("not a reading id")]
+    InvalidId,
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed; nothing was stored.
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed, without patient data.
+        message: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<Internal> for ReadingError {
+    fn from(i: Internal) -> Self {
+        ReadingError::Internal { message: i.message() }
+    }
+}
+
+impl From<CoreError> for ReadingError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Invalid(errors) => ReadingError::Invalid {
+                problems: problems(&errors.0),
+            },
+            CoreError::InvalidInBatch { index, errors } => ReadingError::InvalidInBatch {
+                index: index as u64,
+                problems: problems(&errors.0),
+            },
+            CoreError::Duplicate => ReadingError::Duplicate,
+            CoreError::NotFound => ReadingError::NotFound,
+            CoreError::CorrectionKindMismatch => ReadingError::CorrectionKindMismatch,
+            CoreError::AlreadySuperseded => ReadingError::AlreadySuperseded,
+            other => match common(&other) {
+                Common::KeyUnavailable => ReadingError::KeyUnavailable,
+                Common::Storage(message) => ReadingError::Storage { message },
+                Common::Internal(message) => ReadingError::Internal { message },
+            },
+        }
+    }
+}
+
+/// Errors of [`crate::care_plan::CarePlan`].
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum CarePlanError {
+    /// The thresholds cannot be applied; nothing was changed.
+    #[error("invalid thresholds: {message}")]
+    InvalidThresholds {
+        /// What is wrong.
+        message: String,
+    },
+    /// The schedule cannot be applied; nothing was changed.
+    #[error("invalid schedule: {message}")]
+    InvalidSchedule {
+        /// What is wrong.
+        message: String,
+    },
+    /// No schedule with this id.
+    #[error("schedule not found")]
+    NotFound,
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed.
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed, without patient data.
+        message: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<Internal> for CarePlanError {
+    fn from(i: Internal) -> Self {
+        CarePlanError::Internal { message: i.message() }
+    }
+}
+
+impl From<CoreError> for CarePlanError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Thresholds(t) => CarePlanError::InvalidThresholds {
+                message: t.to_string(),
+            },
+            CoreError::Schedule(s) => CarePlanError::InvalidSchedule {
+                message: s.to_string(),
+            },
+            CoreError::NotFound => CarePlanError::NotFound,
+            other => match common(&other) {
+                Common::KeyUnavailable => CarePlanError::KeyUnavailable,
+                Common::Storage(message) => CarePlanError::Storage { message },
+                Common::Internal(message) => CarePlanError::Internal { message },
+            },
+        }
+    }
+}
+
+/// Errors of [`crate::trends::Trends`].
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum TrendError {
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed.
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed, without patient data.
+        message: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<Internal> for TrendError {
+    fn from(i: Internal) -> Self {
+        TrendError::Internal { message: i.message() }
+    }
+}
+
+impl From<CoreError> for TrendError {
+    fn from(e: CoreError) -> Self {
+        match common(&e) {
+            Common::KeyUnavailable => TrendError::KeyUnavailable,
+            Common::Storage(message) => TrendError::Storage { message },
+            Common::Internal(message) => TrendError::Internal { message },
+        }
+    }
+}
+
+/// A store closed by `close()` or `wipe()`; each area converts it to its `Closed`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Closed;
+
+macro_rules! closed_into {
+    ($($t:ty),*) => {$(
+        impl From<Closed> for $t {
+            fn from(_: Closed) -> Self {
+                <$t>::Closed
+            }
+        }
+    )*};
+}
+closed_into!(NaraError, ReadingError, CarePlanError, TrendError);

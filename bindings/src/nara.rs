@@ -1,0 +1,240 @@
+//! The `Nara` object: opens the encrypted store and hands out one object per area.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use nara_core::{OpenReport as CoreOpenReport, QuarantineReason as CoreQuarantineReason};
+
+use crate::care_plan::CarePlan;
+use crate::errors::{Closed, NaraError, OpenError};
+use crate::keys::{ForeignKeys, KeyProvider};
+use crate::observe::{ChangeListener, TaskHandle, forward_changes};
+use crate::platform::blocking;
+use crate::readings::Readings;
+use crate::trends::Trends;
+
+/// The open store, shared by the area objects. `None` once closed or wiped.
+pub(crate) struct Shared {
+    core: RwLock<Option<Arc<nara_core::Nara>>>,
+}
+
+impl Shared {
+    /// The open core, or [`Closed`].
+    pub(crate) fn get(&self) -> Result<Arc<nara_core::Nara>, Closed> {
+        let guard = match self.core.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard.clone().ok_or(Closed)
+    }
+
+    fn take(&self) -> Option<Arc<nara_core::Nara>> {
+        match self.core.write() {
+            Ok(mut g) => g.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+
+    fn put_back(&self, core: Arc<nara_core::Nara>) {
+        match self.core.write() {
+            Ok(mut g) => *g = Some(core),
+            Err(poisoned) => *poisoned.into_inner() = Some(core),
+        }
+    }
+}
+
+/// Why a database was moved aside on open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum QuarantineReason {
+    /// It was corrupt.
+    Corrupt,
+    /// Its key was permanently lost.
+    KeyLost,
+}
+
+/// A database moved aside (never deleted: it may hold unsynced readings).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Quarantine {
+    /// Why.
+    pub reason: QuarantineReason,
+    /// Where it is now.
+    pub path: String,
+}
+
+/// What happened when the store opened.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OpenReport {
+    /// A new, empty store was created.
+    pub created: bool,
+    /// The schema version migrated from (equal to the current one if none ran).
+    pub migrated_from: u32,
+    /// A database that was moved aside; tell the patient.
+    pub quarantined: Option<Quarantine>,
+}
+
+impl From<&CoreOpenReport> for OpenReport {
+    fn from(r: &CoreOpenReport) -> Self {
+        OpenReport {
+            created: r.created,
+            migrated_from: r.migrated_from,
+            quarantined: r.quarantined.as_ref().map(|q| Quarantine {
+                reason: match q.reason {
+                    CoreQuarantineReason::Corrupt => QuarantineReason::Corrupt,
+                    CoreQuarantineReason::KeyLost => QuarantineReason::KeyLost,
+                },
+                path: q.path.display().to_string(),
+            }),
+        }
+    }
+}
+
+/// Nära for one patient on this device: an encrypted store and one object per area.
+///
+/// Open it once at start-up and keep it. Every call that touches the store is `async`
+/// and runs on the core's own threads.
+#[derive(uniffi::Object)]
+pub struct Nara {
+    shared: Arc<Shared>,
+    report: OpenReport,
+}
+
+impl Nara {
+    fn wrap(core: nara_core::Nara) -> Arc<Nara> {
+        let report = OpenReport::from(core.open_report());
+        Arc::new(Nara {
+            shared: Arc::new(Shared {
+                core: RwLock::new(Some(Arc::new(core))),
+            }),
+            report,
+        })
+    }
+}
+
+/// How long [`Nara::wipe`] waits for calls in flight before giving up.
+const WIPE_WAIT: Duration = Duration::from_secs(30);
+
+#[uniffi::export]
+impl Nara {
+    /// Opens (or creates) the encrypted store in `data_dir` (the app's private files
+    /// directory), with the data key wrapped by `keys`.
+    ///
+    /// A corrupt database is moved aside and reported in [`Nara::open_report`]. A lost
+    /// key fails with `OpenError.KeyLost`, changing nothing.
+    #[uniffi::constructor]
+    pub async fn open(data_dir: String, keys: Arc<dyn KeyProvider>) -> Result<Arc<Nara>, OpenError> {
+        let core = blocking(move || {
+            nara_core::Nara::open(Path::new(&data_dir), Arc::new(ForeignKeys(keys)))
+                .map_err(OpenError::from)
+        })
+        .await?;
+        Ok(Nara::wrap(core))
+    }
+
+    /// After `OpenError.KeyLost`, once the patient has been told: moves the unreadable
+    /// database aside into `quarantine/` (never deleted) and opens a fresh store.
+    #[uniffi::constructor]
+    pub async fn open_after_key_loss(
+        data_dir: String,
+        keys: Arc<dyn KeyProvider>,
+    ) -> Result<Arc<Nara>, OpenError> {
+        let core = blocking(move || {
+            nara_core::Nara::open_after_key_loss(Path::new(&data_dir), Arc::new(ForeignKeys(keys)))
+                .map_err(OpenError::from)
+        })
+        .await?;
+        Ok(Nara::wrap(core))
+    }
+
+    /// What happened on open (created, migrated, a database moved aside).
+    pub fn open_report(&self) -> OpenReport {
+        self.report.clone()
+    }
+
+    /// Readings: capture, correct, import, list, watch.
+    pub fn readings(&self) -> Arc<Readings> {
+        Arc::new(Readings::new(self.shared.clone()))
+    }
+
+    /// The care plan: thresholds and measurement schedules.
+    pub fn care_plan(&self) -> Arc<CarePlan> {
+        Arc::new(CarePlan::new(self.shared.clone()))
+    }
+
+    /// Trends and chart series.
+    pub fn trends(&self) -> Arc<Trends> {
+        Arc::new(Trends::new(self.shared.clone()))
+    }
+
+    /// Calls `listener` for every change until the returned handle is cancelled or
+    /// dropped, or the store closes.
+    pub fn subscribe(&self, listener: Arc<dyn ChangeListener>) -> Result<Arc<TaskHandle>, NaraError> {
+        let subscription = self.shared.get()?.subscribe();
+        Ok(TaskHandle::spawn(forward_changes(subscription, listener)))
+    }
+
+    /// Number of local changes waiting to be sent to the region.
+    pub async fn pending_uploads(&self) -> Result<u64, NaraError> {
+        let core = self.shared.get()?;
+        blocking(move || core.pending_uploads().map_err(NaraError::from)).await
+    }
+
+    /// Runs SQLite's integrity check over the store.
+    pub async fn integrity_ok(&self) -> Result<bool, NaraError> {
+        let core = self.shared.get()?;
+        blocking(move || core.integrity_ok().map_err(NaraError::from)).await
+    }
+
+    /// Closes the store. Calls in flight finish first; later calls fail with `Closed`.
+    /// Listeners get `onStopped(Closed)`.
+    pub fn close_store(&self) {
+        drop(self.shared.take());
+    }
+
+    /// Logout: deletes every reading, the database files, the wrapped key and the
+    /// platform key (`KeyProvider.forget`). Irreversible; the object is closed after.
+    pub async fn wipe(&self) -> Result<(), NaraError> {
+        let shared = self.shared.clone();
+        blocking(move || {
+            let mut core = shared.take().ok_or(Closed)?;
+            // Calls already in flight hold the store; let them finish.
+            let started = Instant::now();
+            let owned = loop {
+                match Arc::try_unwrap(core) {
+                    Ok(owned) => break owned,
+                    Err(still_shared) if started.elapsed() < WIPE_WAIT => {
+                        core = still_shared;
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(still_shared) => {
+                        shared.put_back(still_shared);
+                        return Err(NaraError::Storage {
+                            message: "the store is busy; try the wipe again".to_owned(),
+                        });
+                    }
+                }
+            };
+            owned.wipe().map_err(NaraError::from)
+        })
+        .await
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+#[uniffi::export]
+impl Nara {
+    /// Test hook (feature `test-hooks`, never in app builds): panics inside the core's
+    /// worker while the store is open, to prove a panic reaches Kotlin and Swift as an
+    /// `Internal` error and leaves the store usable.
+    pub async fn debug_panic(&self) -> Result<u64, NaraError> {
+        let core = self.shared.get()?;
+        blocking(move || {
+            let count = core.readings().count()?;
+            if count < u64::MAX {
+                panic!("deliberate panic from the test hook");
+            }
+            Ok(count)
+        })
+        .await
+    }
+}
