@@ -137,7 +137,9 @@ impl TryFrom<MeasurementSchedule> for CoreSchedule {
         let times = s
             .times
             .iter()
-            .map(|t| Time::new(t.hour as i8, t.minute as i8, 0, 0).map_err(|_| invalid("time of day")))
+            .map(|t| {
+                Time::new(t.hour as i8, t.minute as i8, 0, 0).map_err(|_| invalid("time of day"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let start = Date::new(s.start.year, s.start.month as i8, s.start.day as i8)
             .map_err(|_| invalid("start date"))?;
@@ -148,7 +150,9 @@ impl TryFrom<MeasurementSchedule> for CoreSchedule {
             window_minutes: s.window_minutes,
             start,
             days: s.days,
-            weekdays: s.weekdays.map(|w| w.into_iter().map(CoreWeekday::from).collect()),
+            weekdays: s
+                .weekdays
+                .map(|w| w.into_iter().map(CoreWeekday::from).collect()),
             time_zone: s.time_zone,
             instructions: s.instructions,
         })
@@ -175,7 +179,9 @@ impl From<CoreSchedule> for MeasurementSchedule {
                 day: s.start.day() as u8,
             },
             days: s.days,
-            weekdays: s.weekdays.map(|w| w.into_iter().map(Weekday::from).collect()),
+            weekdays: s
+                .weekdays
+                .map(|w| w.into_iter().map(Weekday::from).collect()),
             time_zone: s.time_zone,
             instructions: s.instructions,
         }
@@ -312,7 +318,11 @@ impl CarePlan {
     }
 
     /// Scheduled measurements between `from` and `to`, with their state now.
-    pub async fn tasks(&self, from: SystemTime, to: SystemTime) -> Result<Vec<Task>, CarePlanError> {
+    pub async fn tasks(
+        &self,
+        from: SystemTime,
+        to: SystemTime,
+    ) -> Result<Vec<Task>, CarePlanError> {
         let core = self.shared.get()?;
         blocking(move || {
             let list = core.care_plan().tasks(bound(from), bound(to))?;

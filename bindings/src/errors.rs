@@ -147,7 +147,9 @@ pub enum OpenError {
 
 impl From<Internal> for OpenError {
     fn from(i: Internal) -> Self {
-        OpenError::Internal { message: i.message() }
+        OpenError::Internal {
+            message: i.message(),
+        }
     }
 }
 
@@ -170,7 +172,9 @@ impl From<CoreError> for OpenError {
                 OpenError::KeyProvider { message }
             }
             CoreError::Store(StoreError::TooNew) => OpenError::TooNew,
-            CoreError::Store(s) => OpenError::Storage { message: s.to_string() },
+            CoreError::Store(s) => OpenError::Storage {
+                message: s.to_string(),
+            },
             other => OpenError::Internal {
                 message: format!("unexpected error: {other}"),
             },
@@ -203,7 +207,9 @@ pub enum NaraError {
 
 impl From<Internal> for NaraError {
     fn from(i: Internal) -> Self {
-        NaraError::Internal { message: i.message() }
+        NaraError::Internal {
+            message: i.message(),
+        }
     }
 }
 
@@ -366,7 +372,9 @@ pub enum ReadingError {
 
 impl From<Internal> for ReadingError {
     fn from(i: Internal) -> Self {
-        ReadingError::Internal { message: i.message() }
+        ReadingError::Internal {
+            message: i.message(),
+        }
     }
 }
 
@@ -433,7 +441,9 @@ pub enum CarePlanError {
 
 impl From<Internal> for CarePlanError {
     fn from(i: Internal) -> Self {
-        CarePlanError::Internal { message: i.message() }
+        CarePlanError::Internal {
+            message: i.message(),
+        }
     }
 }
 
@@ -481,7 +491,9 @@ pub enum TrendError {
 
 impl From<Internal> for TrendError {
     fn from(i: Internal) -> Self {
-        TrendError::Internal { message: i.message() }
+        TrendError::Internal {
+            message: i.message(),
+        }
     }
 }
 

@@ -122,7 +122,10 @@ impl Nara {
     /// A corrupt database is moved aside and reported in [`Nara::open_report`]. A lost
     /// key fails with `OpenError.KeyLost`, changing nothing.
     #[uniffi::constructor]
-    pub async fn open(data_dir: String, keys: Arc<dyn KeyProvider>) -> Result<Arc<Nara>, OpenError> {
+    pub async fn open(
+        data_dir: String,
+        keys: Arc<dyn KeyProvider>,
+    ) -> Result<Arc<Nara>, OpenError> {
         let core = blocking(move || {
             nara_core::Nara::open(Path::new(&data_dir), Arc::new(ForeignKeys(keys)))
                 .map_err(OpenError::from)
@@ -168,7 +171,10 @@ impl Nara {
 
     /// Calls `listener` for every change until the returned handle is cancelled or
     /// dropped, or the store closes.
-    pub fn subscribe(&self, listener: Arc<dyn ChangeListener>) -> Result<Arc<TaskHandle>, NaraError> {
+    pub fn subscribe(
+        &self,
+        listener: Arc<dyn ChangeListener>,
+    ) -> Result<Arc<TaskHandle>, NaraError> {
         let subscription = self.shared.get()?.subscribe();
         Ok(TaskHandle::spawn(forward_changes(subscription, listener)))
     }

@@ -95,7 +95,9 @@ impl From<CoreChange> for Change {
                 band,
             },
             CoreChange::ReadingsImported { count } => Change::ReadingsImported { count },
-            CoreChange::ThresholdsChanged { kind, rule } => Change::ThresholdsChanged { kind, rule },
+            CoreChange::ThresholdsChanged { kind, rule } => {
+                Change::ThresholdsChanged { kind, rule }
+            }
             CoreChange::ScheduleChanged => Change::ScheduleChanged,
             CoreChange::Wiped => Change::Wiped,
         }

@@ -31,7 +31,9 @@ fn build(mode: RuntimeMode) -> std::io::Result<Runtime> {
     match mode {
         RuntimeMode::Full => {
             let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-            builder.worker_threads(cpus.clamp(1, 4)).max_blocking_threads(8);
+            builder
+                .worker_threads(cpus.clamp(1, 4))
+                .max_blocking_threads(8);
         }
         RuntimeMode::Light => {
             builder
@@ -102,7 +104,9 @@ fn install_panic_hook() {
 /// If the awaiting foreign coroutine or task is cancelled, only the wait is dropped: the
 /// work runs to its end, so a write commits whole or (if it fails) not at all. A panic
 /// in the work becomes `E::from(Internal::Panic)`.
-pub(crate) async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+pub(crate) async fn blocking<T, E>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<Internal> + Send + 'static,

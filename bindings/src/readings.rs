@@ -5,7 +5,9 @@ use std::time::SystemTime;
 
 use nara_core::domain::reading::{NewReading as CoreNewReading, ReadingId};
 use nara_core::domain::validation::{Field, FieldError, Problem as CoreProblem};
-use nara_core::{Change as CoreChange, ImportReport as CoreImportReport, Next, ReadingFilter as CoreFilter};
+use nara_core::{
+    Change as CoreChange, ImportReport as CoreImportReport, Next, ReadingFilter as CoreFilter,
+};
 
 use crate::errors::{CallbackError, FieldProblem, ReadingError};
 use crate::nara::Shared;
@@ -203,12 +205,9 @@ impl Readings {
                     return;
                 };
                 let filter = filter.clone();
-                let list = blocking(move || {
-                    core.readings()
-                        .list(&filter)
-                        .map_err(ReadingError::from)
-                })
-                .await;
+                let list =
+                    blocking(move || core.readings().list(&filter).map_err(ReadingError::from))
+                        .await;
                 match list {
                     Ok(list) => {
                         let _ = listener.on_readings(list.into_iter().map(Reading::from).collect());

@@ -127,7 +127,9 @@ impl Trends {
     ) -> Result<Vec<SeriesPoint>, TrendError> {
         let core = self.shared.get()?;
         blocking(move || {
-            let points = core.trends().series(kind, metric, days, max_points as usize)?;
+            let points = core
+                .trends()
+                .series(kind, metric, days, max_points as usize)?;
             Ok(points.into_iter().map(SeriesPoint::from).collect())
         })
         .await

@@ -838,17 +838,42 @@ mod tests {
     #[test]
     fn reason_code_is_the_stored_tag() {
         let reasons = [
-            TriageReason::WithinTargets { kind: ReadingKind::BloodPressure },
-            TriageReason::AboveTarget { metric: Metric::Systolic, limit: 135.0 },
-            TriageReason::BelowTarget { metric: Metric::SpO2, limit: 92.0 },
-            TriageReason::VeryHigh { metric: Metric::Glucose, limit: 15.0 },
-            TriageReason::VeryLow { metric: Metric::Glucose, limit: 3.0 },
-            TriageReason::WeightGain { max_gain_kg: 2.0, days: 3 },
-            TriageReason::NoWeightGain { max_gain_kg: 2.0, days: 3 },
-            TriageReason::PoorQuality { flags: QualityFlags::GOOD, values_red: false },
+            TriageReason::WithinTargets {
+                kind: ReadingKind::BloodPressure,
+            },
+            TriageReason::AboveTarget {
+                metric: Metric::Systolic,
+                limit: 135.0,
+            },
+            TriageReason::BelowTarget {
+                metric: Metric::SpO2,
+                limit: 92.0,
+            },
+            TriageReason::VeryHigh {
+                metric: Metric::Glucose,
+                limit: 15.0,
+            },
+            TriageReason::VeryLow {
+                metric: Metric::Glucose,
+                limit: 3.0,
+            },
+            TriageReason::WeightGain {
+                max_gain_kg: 2.0,
+                days: 3,
+            },
+            TriageReason::NoWeightGain {
+                max_gain_kg: 2.0,
+                days: 3,
+            },
+            TriageReason::PoorQuality {
+                flags: QualityFlags::GOOD,
+                values_red: false,
+            },
             TriageReason::NoPersonalBest,
             TriageReason::NoEarlierWeight,
-            TriageReason::NoTargets { kind: ReadingKind::Steps },
+            TriageReason::NoTargets {
+                kind: ReadingKind::Steps,
+            },
         ];
         for reason in reasons {
             let stored = serde_json::to_value(&reason).expect("serializes");
