@@ -84,6 +84,11 @@ impl Nara {
         recover_lost_key: bool,
     ) -> Result<Nara, NaraError> {
         let (store, report) = Store::open(data_dir, keys.as_ref(), recover_lost_key)?;
+        tracing::info!(
+            created = report.created,
+            migrated_from = report.migrated_from,
+            "store opened"
+        );
         Ok(Nara {
             store,
             keys,
