@@ -126,7 +126,7 @@ pub struct MeasurementSchedule {
 
 fn invalid(what: &str) -> CarePlanError {
     CarePlanError::InvalidSchedule {
-        message: format!("the {what} is not a valid calendar value"),
+        detail: format!("the {what} is not a valid calendar value"),
     }
 }
 

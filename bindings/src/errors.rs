@@ -32,17 +32,17 @@ impl Internal {
 /// An error raised by a Kotlin or Swift implementation of a callback (listener, log sink).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum CallbackError {
-    /// The callback failed; `message` must not contain patient data.
-    #[error("callback failed: {message}")]
+    /// The callback failed; `detail` must not contain patient data.
+    #[error("callback failed: {detail}")]
     Failed {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        CallbackError::Failed { message: e.reason }
+        CallbackError::Failed { detail: e.reason }
     }
 }
 
@@ -67,16 +67,16 @@ pub enum KeyError {
     #[error("the data key could not be unwrapped with this key")]
     WrongKey,
     /// Anything else, described without secrets.
-    #[error("key provider failure: {message}")]
+    #[error("key provider failure: {detail}")]
     Other {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for KeyError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        KeyError::Other { message: e.reason }
+        KeyError::Other { detail: e.reason }
     }
 }
 
@@ -86,7 +86,7 @@ impl From<KeyError> for KeyProviderError {
             KeyError::Unavailable => KeyProviderError::Unavailable,
             KeyError::Lost => KeyProviderError::Lost,
             KeyError::WrongKey => KeyProviderError::WrongKey,
-            KeyError::Other { message } => KeyProviderError::Other(message),
+            KeyError::Other { detail } => KeyProviderError::Other(detail),
         }
     }
 }
@@ -123,32 +123,32 @@ pub enum OpenError {
     #[error("the encryption key for this database is permanently lost")]
     KeyLost,
     /// The key provider failed in another way.
-    #[error("key provider failure: {message}")]
+    #[error("key provider failure: {detail}")]
     KeyProvider {
         /// What failed, without secrets.
-        message: String,
+        detail: String,
     },
     /// The database was written by a newer app version; nothing was changed.
     #[error("the database was written by a newer version of the app")]
     TooNew,
     /// The data directory or database could not be used.
-    #[error("storage error: {message}")]
+    #[error("storage error: {detail}")]
     Storage {
         /// What failed, without patient data.
-        message: String,
+        detail: String,
     },
     /// A bug in the core; nothing was changed.
-    #[error("internal error: {message}")]
+    #[error("internal error: {detail}")]
     Internal {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<Internal> for OpenError {
     fn from(i: Internal) -> Self {
         OpenError::Internal {
-            message: i.message(),
+            detail: i.message(),
         }
     }
 }
@@ -168,15 +168,15 @@ impl From<CoreError> for OpenError {
             | CoreError::Store(StoreError::KeyProvider(KeyProviderError::Lost)) => {
                 OpenError::KeyLost
             }
-            CoreError::Store(StoreError::KeyProvider(KeyProviderError::Other(message))) => {
-                OpenError::KeyProvider { message }
+            CoreError::Store(StoreError::KeyProvider(KeyProviderError::Other(detail))) => {
+                OpenError::KeyProvider { detail }
             }
             CoreError::Store(StoreError::TooNew) => OpenError::TooNew,
             CoreError::Store(s) => OpenError::Storage {
-                message: s.to_string(),
+                detail: s.to_string(),
             },
             other => OpenError::Internal {
-                message: format!("unexpected error: {other}"),
+                detail: format!("unexpected error: {other}"),
             },
         }
     }
@@ -192,23 +192,23 @@ pub enum NaraError {
     #[error("the encryption key is not available now; try again after unlocking")]
     KeyUnavailable,
     /// The store failed.
-    #[error("storage error: {message}")]
+    #[error("storage error: {detail}")]
     Storage {
         /// What failed, without patient data.
-        message: String,
+        detail: String,
     },
     /// A bug in the core; the operation did not complete.
-    #[error("internal error: {message}")]
+    #[error("internal error: {detail}")]
     Internal {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<Internal> for NaraError {
     fn from(i: Internal) -> Self {
         NaraError::Internal {
-            message: i.message(),
+            detail: i.message(),
         }
     }
 }
@@ -217,8 +217,8 @@ impl From<CoreError> for NaraError {
     fn from(e: CoreError) -> Self {
         match common(&e) {
             Common::KeyUnavailable => NaraError::KeyUnavailable,
-            Common::Storage(message) => NaraError::Storage { message },
-            Common::Internal(message) => NaraError::Internal { message },
+            Common::Storage(detail) => NaraError::Storage { detail },
+            Common::Internal(detail) => NaraError::Internal { detail },
         }
     }
 }
@@ -357,23 +357,23 @@ pub enum ReadingError {
     #[error("the encryption key is not available now; try again after unlocking")]
     KeyUnavailable,
     /// The store failed; nothing was stored.
-    #[error("storage error: {message}")]
+    #[error("storage error: {detail}")]
     Storage {
         /// What failed, without patient data.
-        message: String,
+        detail: String,
     },
     /// A bug in the core; the operation did not complete.
-    #[error("internal error: {message}")]
+    #[error("internal error: {detail}")]
     Internal {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<Internal> for ReadingError {
     fn from(i: Internal) -> Self {
         ReadingError::Internal {
-            message: i.message(),
+            detail: i.message(),
         }
     }
 }
@@ -394,8 +394,8 @@ impl From<CoreError> for ReadingError {
             CoreError::AlreadySuperseded => ReadingError::AlreadySuperseded,
             other => match common(&other) {
                 Common::KeyUnavailable => ReadingError::KeyUnavailable,
-                Common::Storage(message) => ReadingError::Storage { message },
-                Common::Internal(message) => ReadingError::Internal { message },
+                Common::Storage(detail) => ReadingError::Storage { detail },
+                Common::Internal(detail) => ReadingError::Internal { detail },
             },
         }
     }
@@ -405,16 +405,16 @@ impl From<CoreError> for ReadingError {
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum CarePlanError {
     /// The thresholds cannot be applied; nothing was changed.
-    #[error("invalid thresholds: {message}")]
+    #[error("invalid thresholds: {detail}")]
     InvalidThresholds {
         /// What is wrong.
-        message: String,
+        detail: String,
     },
     /// The schedule cannot be applied; nothing was changed.
-    #[error("invalid schedule: {message}")]
+    #[error("invalid schedule: {detail}")]
     InvalidSchedule {
         /// What is wrong.
-        message: String,
+        detail: String,
     },
     /// No schedule with this id.
     #[error("schedule not found")]
@@ -426,23 +426,23 @@ pub enum CarePlanError {
     #[error("the encryption key is not available now; try again after unlocking")]
     KeyUnavailable,
     /// The store failed.
-    #[error("storage error: {message}")]
+    #[error("storage error: {detail}")]
     Storage {
         /// What failed, without patient data.
-        message: String,
+        detail: String,
     },
     /// A bug in the core; the operation did not complete.
-    #[error("internal error: {message}")]
+    #[error("internal error: {detail}")]
     Internal {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<Internal> for CarePlanError {
     fn from(i: Internal) -> Self {
         CarePlanError::Internal {
-            message: i.message(),
+            detail: i.message(),
         }
     }
 }
@@ -451,16 +451,16 @@ impl From<CoreError> for CarePlanError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::Thresholds(t) => CarePlanError::InvalidThresholds {
-                message: t.to_string(),
+                detail: t.to_string(),
             },
             CoreError::Schedule(s) => CarePlanError::InvalidSchedule {
-                message: s.to_string(),
+                detail: s.to_string(),
             },
             CoreError::NotFound => CarePlanError::NotFound,
             other => match common(&other) {
                 Common::KeyUnavailable => CarePlanError::KeyUnavailable,
-                Common::Storage(message) => CarePlanError::Storage { message },
-                Common::Internal(message) => CarePlanError::Internal { message },
+                Common::Storage(detail) => CarePlanError::Storage { detail },
+                Common::Internal(detail) => CarePlanError::Internal { detail },
             },
         }
     }
@@ -476,23 +476,23 @@ pub enum TrendError {
     #[error("the encryption key is not available now; try again after unlocking")]
     KeyUnavailable,
     /// The store failed.
-    #[error("storage error: {message}")]
+    #[error("storage error: {detail}")]
     Storage {
         /// What failed, without patient data.
-        message: String,
+        detail: String,
     },
     /// A bug in the core; the operation did not complete.
-    #[error("internal error: {message}")]
+    #[error("internal error: {detail}")]
     Internal {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<Internal> for TrendError {
     fn from(i: Internal) -> Self {
         TrendError::Internal {
-            message: i.message(),
+            detail: i.message(),
         }
     }
 }
@@ -501,8 +501,8 @@ impl From<CoreError> for TrendError {
     fn from(e: CoreError) -> Self {
         match common(&e) {
             Common::KeyUnavailable => TrendError::KeyUnavailable,
-            Common::Storage(message) => TrendError::Storage { message },
-            Common::Internal(message) => TrendError::Internal { message },
+            Common::Storage(detail) => TrendError::Storage { detail },
+            Common::Internal(detail) => TrendError::Internal { detail },
         }
     }
 }

@@ -215,7 +215,7 @@ impl Nara {
                     Err(still_shared) => {
                         shared.put_back(still_shared);
                         return Err(NaraError::Storage {
-                            message: "the store is busy; try the wipe again".to_owned(),
+                            detail: "the store is busy; try the wipe again".to_owned(),
                         });
                     }
                 }

@@ -114,7 +114,7 @@ pub enum StopReason {
     /// Reading the store failed; `message` has no patient data.
     Failed {
         /// What failed.
-        message: String,
+        detail: String,
     },
 }
 

@@ -214,7 +214,7 @@ impl Readings {
                     }
                     Err(e) => {
                         let _ = listener.on_stopped(StopReason::Failed {
-                            message: e.to_string(),
+                            detail: e.to_string(),
                         });
                         return;
                     }
