@@ -12,6 +12,7 @@ import androidx.work.workDataOf
 import java.util.concurrent.TimeUnit
 import uniffi.nara.Nara
 import uniffi.nara.NaraException
+import uniffi.nara.OpenException
 
 /**
  * Gives background work the app's open store. Implement it on the `Application`; open
@@ -42,8 +43,14 @@ class NaraSyncWorker(
             // Issue 4: `nara.sync().runOnce(budget)` goes here.
             val pending = nara.pendingUploads()
             Result.success(workDataOf(KEY_PENDING to pending.toLong()))
+        } catch (e: OpenException.KeyLost) {
+            // Only the app, with the patient, may move an unreadable store aside.
+            Result.failure()
+        } catch (e: OpenException) {
+            // Locked device (key unavailable) or storage trouble: WorkManager retries later.
+            Result.retry()
         } catch (e: NaraException) {
-            // Locked device, closed store or storage trouble: WorkManager retries later.
+            // Closed or wiped meanwhile, key unavailable, storage trouble: retry later.
             Result.retry()
         }
     }

@@ -47,6 +47,7 @@ import uniffi.nara.Band
 import uniffi.nara.BandShape
 import uniffi.nara.Reading
 import uniffi.nara.bandInfo
+import uniffi.nara.metricInfo
 
 /** Colours support the symbol, shape and label; they are never the only signal. */
 private fun bandColor(band: Band): Color = when (band) {
@@ -147,7 +148,8 @@ private fun TrendCard(trend: TrendUi) {
         Column(Modifier.padding(12.dp)) {
             Text("${s.windowDays} dagar · ${s.count} mätningar", fontWeight = FontWeight.Bold)
             s.metrics.forEach { m ->
-                Text("${m.metric.name.lowercase()}: medel %.0f (%.0f–%.0f)".format(m.mean, m.min, m.max))
+                val info = metricInfo(m.metric)
+                Text("${info.label.localized()}: " + "%.0f (%.0f–%.0f) ".format(m.mean, m.min, m.max) + info.unit)
             }
             val counts = s.bandCounts
             Text(

@@ -32,6 +32,9 @@ import uniffi.nara.SeriesPoint
 import uniffi.nara.Source
 import uniffi.nara.TrendSummary
 
+/** The error's own text if it has one, else its type (`KeyUnavailable`, `Closed`). */
+internal fun Throwable.summary(): String = message?.takeIf { it.isNotBlank() } ?: javaClass.simpleName
+
 /** The 30-day trend shown above the list. */
 data class TrendUi(val summary: TrendSummary, val systolic: List<SeriesPoint>)
 
@@ -61,7 +64,7 @@ class ReadingsViewModel(application: Application) : AndroidViewModel(application
         }
         .catch { e ->
             // Opening failed (key unavailable or lost, storage): say so, never crash.
-            if (e is OpenException) emit(ScreenState(openError = e.message)) else throw e
+            if (e is OpenException) emit(ScreenState(openError = e.summary())) else throw e
         }
         .stateIn(viewModelScope, SharingStarted.WhileSubscribed(5_000), ScreenState())
 
@@ -101,9 +104,9 @@ class ReadingsViewModel(application: Application) : AndroidViewModel(application
             } catch (e: ReadingException.Invalid) {
                 _formErrors.value = e.problems.map { it.message.localized() }
             } catch (e: ReadingException) {
-                _formErrors.value = listOf(e.message ?: e.javaClass.simpleName)
+                _formErrors.value = listOf(e.summary())
             } catch (e: OpenException) {
-                _formErrors.value = listOf(e.message ?: e.javaClass.simpleName)
+                _formErrors.value = listOf(e.summary())
             }
         }
     }
