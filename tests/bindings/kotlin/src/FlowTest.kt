@@ -8,6 +8,9 @@ import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.ReceiveChannel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
@@ -15,6 +18,9 @@ import kotlinx.coroutines.yield
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Test
+import kotlin.test.assertFailsWith
+import uniffi.nara.NaraException
+import uniffi.nara.ReadingException
 import se.nara.changes
 import se.nara.watchAsFlow
 import uniffi.nara.Band
@@ -114,5 +120,26 @@ class FlowTest : StoreTest() {
         assertEquals(before, seen.size)
         assertTrue(handle.isFinished())
         handle.close()
+    }
+
+    @Test
+    fun flowsCompleteWhenTheStoreClosesAndFailWhenItIsClosed() = runBlocking<Unit> {
+        withTimeout(10_000) {
+            val lists = async(Dispatchers.Unconfined) { nara.readings().watchAsFlow().toList() }
+            val changes = async(Dispatchers.Unconfined) { nara.changes().toList() }
+            repeat(5) { yield() }
+            val added = nara.readings().add(bloodPressure(120.0, 80.0))
+            // Let the add reach both listeners, then close: both flows end by themselves.
+            while (lists.isActive && nara.readings().count() == 0uL) delay(10)
+            delay(200)
+            nara.closeStore()
+            val seenLists = lists.await()
+            assertEquals(emptyList<Reading>(), seenLists.first())
+            assertEquals(listOf(added.id), seenLists.last().map { it.id })
+            assertTrue(changes.await().any { it is Change.ReadingAdded && it.id == added.id })
+        }
+        // Collecting on a closed store fails at once with the area's Closed error.
+        assertFailsWith<NaraException.Closed> { nara.changes().first() }
+        assertFailsWith<ReadingException.Closed> { nara.readings().watchAsFlow().first() }
     }
 }
