@@ -84,7 +84,8 @@ kotlin {
 
 androidComponents {
     onVariants { variant ->
-        variant.sources.kotlin?.addGeneratedSourceDirectory(
+        // The Kotlin plugin compiles .kt files found in Java source directories too.
+        variant.sources.java?.addGeneratedSourceDirectory(
             generateNaraBindings,
             GenerateNaraBindings::outputDir,
         )
