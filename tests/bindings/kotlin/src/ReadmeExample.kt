@@ -11,5 +11,5 @@ suspend fun readmeExample(dataDir: String, keys: KeyProvider): String =
             effectiveAt = Instant.now(), utcOffsetSeconds = 3600, source = Source.Manual,
             quality = QualityFlags(false, false, false, false, false), note = null))
         val band = bandInfo(reading.triage.band) // symbol + label: colour is never the only signal
-        "${band.symbol} ${band.label.en}: ${reading.triage.reason.en}" // ▲ Yellow: Systolic ...
+        "${band.symbol} ${band.label.en}: ${reading.triage.reason.en}" // ▲ Yellow: Systolic pressure above target 134 mmHg
     }

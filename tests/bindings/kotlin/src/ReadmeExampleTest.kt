@@ -17,7 +17,8 @@ class ReadmeExampleTest {
             val line = readmeExample(dir.toString(), MemoryKeyProvider())
             val yellow = bandInfo(Band.YELLOW)
             assertTrue(line, line.startsWith("${yellow.symbol} ${yellow.label.en}: "))
-            assertTrue(line, line.contains("134"))
+            // Exactly what the README's comment says it prints.
+            assertEquals("▲ Yellow: Systolic pressure above target 134 mmHg", line)
             println("       README example printed: $line")
         } finally {
             dir.deleteTree()
