@@ -37,28 +37,22 @@ for target in "$DEVICE" "${SIMS[@]}"; do
 done
 lib_of() { echo "$REPO/target/$1/$PROFILE/libnara_ffi.a"; }
 
-echo "== Swift bindings"
+echo "== Swift bindings (bindings/generate, from the device library itself)"
 rm -rf "$OUT"
-mkdir -p "$OUT/swift" "$OUT/headers/naraFFI" "$OUT/sim"
-# Library mode reads the interface from the metadata in the library itself, so the
-# Swift always matches the exact library in the framework (same features). The device
-# archive is used; if this uniffi-bindgen cannot read a static archive, an unstripped
-# host build with the same (default) features gives the same interface.
-if ! cargo run --locked -q -p nara-ffi --features bindgen --bin uniffi-bindgen -- \
-    generate --library "$(lib_of "$DEVICE")" --language swift --out-dir "$OUT/swift" 2>/dev/null; then
-    cargo build --locked -p nara-ffi
-    cargo run --locked -q -p nara-ffi --features bindgen --bin uniffi-bindgen -- \
-        generate --library "$REPO/target/debug/libnara_ffi.dylib" --language swift --out-dir "$OUT/swift"
-fi
+mkdir -p "$OUT/headers/naraFFI" "$OUT/sim"
+# Library mode reads the interface from the metadata in the library, so the Swift always
+# matches the exact library in the framework (same features: no test hooks).
+"$REPO/bindings/generate" --release --target "$DEVICE" >/dev/null
+GEN="$REPO/target/bindings/swift"
 for f in nara.swift naraFFI.h naraFFI.modulemap; do
-    [ -f "$OUT/swift/$f" ] || { echo "uniffi-bindgen did not write $f" >&2; exit 1; }
+    [ -f "$GEN/$f" ] || { echo "bindings/generate did not write $f" >&2; exit 1; }
 done
 # The header and module map go in a subdirectory named after the module: an app with
 # several XCFrameworks would otherwise get clashing `module.modulemap` files in one
 # include directory. Clang finds `<include dir>/naraFFI/module.modulemap` for
 # `import naraFFI`.
-cp "$OUT/swift/naraFFI.h" "$OUT/headers/naraFFI/naraFFI.h"
-cp "$OUT/swift/naraFFI.modulemap" "$OUT/headers/naraFFI/module.modulemap"
+cp "$GEN/naraFFI.h" "$OUT/headers/naraFFI/naraFFI.h"
+cp "$GEN/naraFFI.modulemap" "$OUT/headers/naraFFI/module.modulemap"
 
 echo "== lipo (simulator: arm64 + x86_64)"
 sim_libs=()
@@ -75,7 +69,7 @@ xcodebuild -create-xcframework \
 echo "== generated Swift -> ios/Sources/Nara/Generated"
 rm -rf "$GENERATED"
 mkdir -p "$GENERATED"
-cp "$OUT/swift/nara.swift" "$GENERATED/nara.swift"
+cp "$GEN/nara.swift" "$GENERATED/nara.swift"
 
 size=$(stat -f %z "$(lib_of "$DEVICE")")
 echo "done: $XCF (device archive $((size / 1024)) KiB before app linking and dead-code stripping)"

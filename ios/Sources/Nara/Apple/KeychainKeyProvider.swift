@@ -55,12 +55,12 @@ public final class KeychainKeyProvider: KeyProvider, @unchecked Sendable {
         do {
             let aad = Self.aad()
             let box = try AES.GCM.seal(dataKey, using: kek, authenticating: aad)
-            guard let combined = box.combined else { throw KeyError.Other(message: "AES-GCM produced no output") }
+            guard let combined = box.combined else { throw KeyError.Other(detail: "AES-GCM produced no output") }
             return Data([Self.formatVersion]) + combined
         } catch let error as KeyError {
             throw error
         } catch {
-            throw KeyError.Other(message: "sealing the data key failed")
+            throw KeyError.Other(detail: "sealing the data key failed")
         }
     }
 
@@ -108,9 +108,8 @@ public final class KeychainKeyProvider: KeyProvider, @unchecked Sendable {
             kSecAttrSynchronizable as String: kCFBooleanFalse as Any,
         ]
         if let accessGroup { query[kSecAttrAccessGroup as String] = accessGroup }
-        if #available(iOS 13.0, macOS 10.15, *) {
-            query[kSecUseDataProtectionKeychain as String] = true
-        }
+        // The iOS-style keychain on macOS too (same semantics, access groups).
+        query[kSecUseDataProtectionKeychain as String] = true
         return query
     }
 
@@ -124,7 +123,7 @@ public final class KeychainKeyProvider: KeyProvider, @unchecked Sendable {
         switch status {
         case errSecSuccess:
             guard let data = out as? Data, data.count == 32 else {
-                throw KeyError.Other(message: "the key-encryption key in the Keychain is malformed")
+                throw KeyError.Other(detail: "the key-encryption key in the Keychain is malformed")
             }
             return SymmetricKey(data: data)
         case errSecItemNotFound:
@@ -139,7 +138,7 @@ public final class KeychainKeyProvider: KeyProvider, @unchecked Sendable {
     private func createKek() throws -> SymmetricKey {
         var bytes = Data(count: 32)
         let rc = bytes.withUnsafeMutableBytes { SecRandomCopyBytes(kSecRandomDefault, 32, $0.baseAddress!) }
-        guard rc == errSecSuccess else { throw KeyError.Other(message: "no randomness for the key-encryption key") }
+        guard rc == errSecSuccess else { throw KeyError.Other(detail: "no randomness for the key-encryption key") }
         defer { bytes.resetBytes(in: 0..<bytes.count) }
         var attributes = baseQuery()
         attributes[kSecValueData as String] = bytes
@@ -162,7 +161,7 @@ public final class KeychainKeyProvider: KeyProvider, @unchecked Sendable {
             return .Unavailable
         default:
             let text = SecCopyErrorMessageString(status, nil) as String? ?? "OSStatus \(status)"
-            return .Other(message: "Keychain: \(text)")
+            return .Other(detail: "Keychain: \(text)")
         }
     }
 }

@@ -151,10 +151,10 @@ final class ErrorTests: XCTestCase {
         let lost = await assertThrows(OpenError.self) { try await Nara.open(dataDir: dir, keys: keys) }
         XCTAssertEqual(lost, .KeyLost)
 
-        keys.behaviour = .fail(.Other(message: "keychain says no"))
+        keys.behaviour = .fail(.Other(detail: "keychain says no"))
         let other = await assertThrows(OpenError.self) { try await Nara.open(dataDir: dir, keys: keys) }
-        guard case .KeyProvider(let message) = other else { return XCTFail("got \(String(describing: other))") }
-        XCTAssertTrue(message.contains("keychain says no"), message)
+        guard case .KeyProvider(let detail) = other else { return XCTFail("got \(String(describing: other))") }
+        XCTAssertTrue(detail.contains("keychain says no"), detail)
 
         // The lost-key path, once the patient has been told: a fresh store, the old
         // database moved aside, never deleted.
