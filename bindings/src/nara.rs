@@ -111,6 +111,14 @@ impl Nara {
     }
 }
 
+impl Drop for Nara {
+    /// Releasing the object (Kotlin `close()`/`use {}`, Swift deinit) closes the store,
+    /// even while area objects handed out by it are still referenced.
+    fn drop(&mut self) {
+        drop(self.shared.take());
+    }
+}
+
 /// How long [`Nara::wipe`] waits for calls in flight before giving up.
 const WIPE_WAIT: Duration = Duration::from_secs(30);
 
@@ -192,7 +200,7 @@ impl Nara {
     }
 
     /// Closes the store. Calls in flight finish first; later calls fail with `Closed`.
-    /// Listeners get `onStopped(Closed)`.
+    /// Listeners get `onStopped(Closed)`. Releasing the object does the same.
     pub fn close_store(&self) {
         drop(self.shared.take());
     }

@@ -355,3 +355,15 @@ async fn wipe_removes_everything_and_stops_listeners() {
     assert!(fresh.open_report().created);
     assert_eq!(fresh.readings().count().await.expect("counts"), 0);
 }
+
+#[tokio::test]
+async fn releasing_the_nara_object_closes_the_store_for_its_areas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = open(&dir).await;
+    let readings = nara.readings();
+    readings.add(bp(120.0, 80.0, 1)).await.expect("stored");
+    drop(nara);
+    assert!(matches!(readings.count().await, Err(ReadingError::Closed)));
+    let again = open(&dir).await;
+    assert_eq!(again.readings().count().await.expect("counts"), 1);
+}
