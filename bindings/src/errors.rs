@@ -31,6 +31,7 @@ impl Internal {
 
 /// An error raised by a Kotlin or Swift implementation of a callback (listener, log sink).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum CallbackError {
     /// The callback failed; `detail` must not contain patient data.
     #[error("callback failed: {detail}")]
@@ -48,6 +49,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
 
 /// Errors of [`crate::platform::init_platform`].
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum PlatformError {
     /// The runtime already exists (second call, or a store was opened first).
     #[error("the Nära runtime was already initialised")]
@@ -56,6 +58,7 @@ pub enum PlatformError {
 
 /// Why a key provider (Keystore, Keychain) could not wrap or unwrap the data key.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum KeyError {
     /// The platform key exists but cannot be used now (device locked): try later.
     #[error("the platform key is not available now")]
@@ -111,6 +114,7 @@ fn common(e: &CoreError) -> Common {
 
 /// Errors opening a store ([`crate::nara::Nara::open`]).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum OpenError {
     /// The platform key cannot be used now (device locked): open again after unlock.
     #[error("the encryption key is not available now; try again after unlocking")]
@@ -184,6 +188,7 @@ impl From<CoreError> for OpenError {
 
 /// Errors of store-wide calls on [`crate::nara::Nara`].
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum NaraError {
     /// The store was closed or wiped; open it again.
     #[error("the store is closed")]
@@ -320,6 +325,7 @@ fn problems(errors: &[FieldError]) -> Vec<FieldProblem> {
 
 /// Errors of [`crate::readings::Readings`].
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum ReadingError {
     /// The reading did not validate; nothing was stored. One entry per problem.
     #[error("the reading is invalid ({} problems)", problems.len())]
@@ -403,6 +409,7 @@ impl From<CoreError> for ReadingError {
 
 /// Errors of [`crate::care_plan::CarePlan`].
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum CarePlanError {
     /// The thresholds cannot be applied; nothing was changed.
     #[error("invalid thresholds: {detail}")]
@@ -468,6 +475,7 @@ impl From<CoreError> for CarePlanError {
 
 /// Errors of [`crate::trends::Trends`].
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum TrendError {
     /// The store was closed or wiped.
     #[error("the store is closed")]
