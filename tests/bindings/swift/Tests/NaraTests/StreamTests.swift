@@ -91,4 +91,71 @@ final class StreamTests: XCTestCase {
         let first = await changes.values.first
         XCTAssertEqual(first, .thresholdsChanged(kind: .bloodPressure, rule: RuleVersion(origin: .careTeam, version: 3)))
     }
+    /// The raw listener API under the streams: a handle cancels, and closing the store
+    /// stops every listener with `onStopped(.closed)`.
+    func testTaskHandlesCancelAndCloseStopsListeners() async throws {
+        let nara = try await openStore(self)
+        let cancelled = RecordingChangeListener()
+        let handle = try nara.subscribe(listener: cancelled)
+        XCTAssertFalse(handle.isFinished())
+        handle.cancel()
+        let finished = await eventually { handle.isFinished() }
+        XCTAssertTrue(finished)
+        _ = try await nara.readings().add(reading: bloodPressure(120, 80))
+
+        let watcher = RecordingReadingsListener()
+        let watchHandle = try nara.readings().watch(filter: .all, listener: watcher)
+        let gotList = await eventually { watcher.lists.count == 1 }
+        XCTAssertTrue(gotList)
+        let kept = RecordingChangeListener()
+        let keptHandle = try nara.subscribe(listener: kept)
+
+        nara.closeStore()
+        let stopped = await eventually { watcher.stopped == [.closed] && kept.stopped == [.closed] }
+        XCTAssertTrue(stopped, "watch: \(watcher.stopped), subscribe: \(kept.stopped)")
+        let bothFinished = await eventually { watchHandle.isFinished() && keptHandle.isFinished() }
+        XCTAssertTrue(bothFinished)
+        XCTAssertTrue(cancelled.changes.isEmpty, "a cancelled listener gets nothing")
+        XCTAssertTrue(cancelled.stopped.isEmpty)
+    }
+}
+
+/// Records what a change listener receives.
+final class RecordingChangeListener: ChangeListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _changes: [Change] = []
+    private var _stopped: [StopReason] = []
+
+    var changes: [Change] { lock.lock(); defer { lock.unlock() }; return _changes }
+    var stopped: [StopReason] { lock.lock(); defer { lock.unlock() }; return _stopped }
+
+    func onChange(change: Change) throws {
+        lock.lock(); defer { lock.unlock() }
+        _changes.append(change)
+    }
+
+    func onStopped(reason: StopReason) throws {
+        lock.lock(); defer { lock.unlock() }
+        _stopped.append(reason)
+    }
+}
+
+/// Records what a readings listener receives.
+final class RecordingReadingsListener: ReadingsListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _lists: [[Reading]] = []
+    private var _stopped: [StopReason] = []
+
+    var lists: [[Reading]] { lock.lock(); defer { lock.unlock() }; return _lists }
+    var stopped: [StopReason] { lock.lock(); defer { lock.unlock() }; return _stopped }
+
+    func onReadings(readings: [Reading]) throws {
+        lock.lock(); defer { lock.unlock() }
+        _lists.append(readings)
+    }
+
+    func onStopped(reason: StopReason) throws {
+        lock.lock(); defer { lock.unlock() }
+        _stopped.append(reason)
+    }
 }
