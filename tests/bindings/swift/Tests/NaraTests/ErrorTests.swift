@@ -58,6 +58,9 @@ final class ErrorTests: XCTestCase {
             try await readings.correct(id: UUID().uuidString.lowercased(), reading: bloodPressure(120, 80))
         }
         XCTAssertEqual(unknown, .NotFound)
+        // The core's message, not just the case name, for logs and alerts.
+        XCTAssertEqual(unknown?.localizedDescription, "reading not found")
+        XCTAssertEqual("\(ReadingError.AlreadySuperseded)", "this reading has already been corrected")
 
         let notAnId = await assertThrows(ReadingError.self) {
             try await readings.correct(id: "not-an-id", reading: bloodPressure(120, 80))
@@ -130,6 +133,7 @@ final class ErrorTests: XCTestCase {
         // Another provider (another device's Keychain) cannot unwrap this store's key.
         let other = await assertThrows(OpenError.self) { try await Nara.open(dataDir: dir, keys: FakeKeyProvider()) }
         XCTAssertEqual(other, .WrongKey)
+        XCTAssertEqual(other?.localizedDescription, "the encryption key does not match this database")
         // A provider that itself reports WrongKey.
         let throwing = await assertThrows(OpenError.self) {
             try await Nara.open(dataDir: dir, keys: FakeKeyProvider(.fail(.WrongKey)))
