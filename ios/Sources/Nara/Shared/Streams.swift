@@ -93,3 +93,30 @@ extension Readings {
         return stream
     }
 }
+
+/// Forwards import progress to a closure.
+final class ClosureImportProgress: ImportProgress, Sendable {
+    private let handler: @Sendable (UInt64, UInt64) -> Void
+
+    init(_ handler: @escaping @Sendable (UInt64, UInt64) -> Void) {
+        self.handler = handler
+    }
+
+    func onProgress(done: UInt64, total: UInt64) {
+        handler(done, total)
+    }
+}
+
+extension Readings {
+    /// Imports a batch (a device's memory), calling `onProgress(done, total)` from the
+    /// core's threads as it goes; hop to the main actor to update UI.
+    ///
+    /// Readings already stored are skipped (`ImportReport.duplicates`); one invalid
+    /// reading rejects the whole batch with `ReadingError.InvalidInBatch`.
+    public func importReadings(
+        _ batch: [NewReading],
+        onProgress: @escaping @Sendable (_ done: UInt64, _ total: UInt64) -> Void
+    ) async throws -> ImportReport {
+        try await importReadings(batch: batch, progress: ClosureImportProgress(onProgress))
+    }
+}

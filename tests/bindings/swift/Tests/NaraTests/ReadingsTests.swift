@@ -92,8 +92,13 @@ final class ReadingsTests: XCTestCase {
         XCTAssertEqual(first, ImportReport(inserted: 500, duplicates: 0))
         XCTAssertEqual(progress.last?.done, 500)
         XCTAssertEqual(progress.last?.total, 500)
-        let again = try await nara.readings().importReadings(batch: batch, progress: nil)
+        let lastSeen = Collected<UInt64>()
+        let again = try await nara.readings().importReadings(batch) { done, _ in
+            _Concurrency.Task { await lastSeen.append(done) }
+        }
         XCTAssertEqual(again, ImportReport(inserted: 0, duplicates: 500))
+        let sawEnd = await eventually { await lastSeen.values.contains(500) }
+        XCTAssertTrue(sawEnd, "the closure form reports progress too")
         let count = try await nara.readings().count()
         XCTAssertEqual(count, 500)
     }
