@@ -7,7 +7,8 @@ import PackageDescription
 
 let package = Package(
     name: "Nara",
-    platforms: [.iOS(.v16), .macOS(.v13)],
+    // iOS only: the XCFramework has device and simulator slices, no macOS slice.
+    platforms: [.iOS(.v16)],
     products: [
         .library(name: "Nara", targets: ["Nara"])
     ],
