@@ -204,9 +204,10 @@ pub enum TaskStatus {
     Upcoming,
 }
 
-/// One scheduled measurement and its state.
+/// One scheduled measurement and its state. (Named so it does not shadow Swift's
+/// `Task`.)
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct Task {
+pub struct ScheduledTask {
     /// The schedule it comes from.
     pub schedule_id: String,
     /// What to measure.
@@ -221,9 +222,9 @@ pub struct Task {
     pub status: TaskStatus,
 }
 
-impl From<CoreTask> for Task {
+impl From<CoreTask> for ScheduledTask {
     fn from(t: CoreTask) -> Self {
-        Task {
+        ScheduledTask {
             schedule_id: t.slot.schedule_id,
             kind: t.slot.kind,
             due_at: to_system(t.slot.due_at),
@@ -322,11 +323,11 @@ impl CarePlan {
         &self,
         from: SystemTime,
         to: SystemTime,
-    ) -> Result<Vec<Task>, CarePlanError> {
+    ) -> Result<Vec<ScheduledTask>, CarePlanError> {
         let core = self.shared.get()?;
         blocking(move || {
             let list = core.care_plan().tasks(bound(from), bound(to))?;
-            Ok(list.into_iter().map(Task::from).collect())
+            Ok(list.into_iter().map(ScheduledTask::from).collect())
         })
         .await
     }

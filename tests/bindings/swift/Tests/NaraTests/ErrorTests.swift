@@ -88,8 +88,8 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(thresholds.rule.origin, .default)
         // Green must lie inside yellow.
         thresholds.metrics[0].bands = Bands(
-            green: Range(low: 100, high: 150),
-            yellow: Range(low: 110, high: 140)
+            green: ThresholdRange(low: 100, high: 150),
+            yellow: ThresholdRange(low: 110, high: 140)
         )
         thresholds.rule = RuleVersion(origin: .careTeam, version: 1)
         let invalid = await assertThrows(CarePlanError.self) { try await plan.setThresholds(set: thresholds) }
