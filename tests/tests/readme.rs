@@ -33,7 +33,10 @@ fn check(language: &str, example: &str) {
         "the README's {language} example differs from {example}"
     );
     let body_lines = block.lines().count().saturating_sub(2);
-    assert!(body_lines <= 10, "{language} example has {body_lines} lines of body");
+    assert!(
+        body_lines <= 10,
+        "{language} example has {body_lines} lines of body"
+    );
 }
 
 #[test]
@@ -43,5 +46,8 @@ fn the_kotlin_example_is_the_tested_code() {
 
 #[test]
 fn the_swift_example_is_the_tested_code() {
-    check("swift", "tests/bindings/swift/Tests/NaraTests/ReadmeExample.swift");
+    check(
+        "swift",
+        "tests/bindings/swift/Tests/NaraTests/ReadmeExample.swift",
+    );
 }
