@@ -168,6 +168,8 @@ const provider = new Provider(ISSUER, {
     const patient = USERS[token.accountId];
     return patient ? { patient, fhirUser: `Patient/${patient}` } : undefined;
   },
+  // SMART wants fhirUser in the id_token, not only from userinfo.
+  conformIdTokenClaims: false,
   ttl: {
     AccessToken: ACCESS_TTL,
     AuthorizationCode: 60,
@@ -654,7 +656,28 @@ function listen(server, port, name) {
   });
 }
 
-const authServer = http.createServer(provider.callback());
+// The devInteractions login form takes any name; only the test users exist.
+// An unknown name is answered here (oidc-provider would fail later with a 500).
+const authCallback = provider.callback();
+const authServer = http.createServer((req, res) => {
+  if (req.method !== 'POST' || !req.url.startsWith('/interaction/')) {
+    authCallback(req, res);
+    return;
+  }
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const form = new URLSearchParams(raw);
+    if (form.get('prompt') === 'login' && !Object.hasOwn(USERS, form.get('login') || '')) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(`<!DOCTYPE html><title>Sign-in</title><p>Unknown test user. Test users: ${Object.keys(USERS).join(', ')}. Go back and try again.</p>`);
+      return;
+    }
+    req.body = raw; // oidc-provider reads an already read body from req.body
+    authCallback(req, res);
+  });
+});
 const frontServer = http.createServer((req, res) => {
   handleFront(req, res).catch((e) => {
     log('front unhandled', e);
