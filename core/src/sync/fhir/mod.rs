@@ -115,3 +115,6 @@ pub enum FhirError {
     #[error("there is nothing to map")]
     Empty,
 }
+
+#[cfg(test)]
+mod tests;
