@@ -77,6 +77,8 @@ pub enum Change {
     },
     /// A measurement schedule was added, replaced or removed.
     ScheduleChanged,
+    /// The sync state changed (login, progress, failures, last success).
+    SyncChanged,
     /// The store was wiped.
     Wiped,
     /// The listener fell behind and missed `missed` changes: re-read what you show.
@@ -99,6 +101,7 @@ impl From<CoreChange> for Change {
                 Change::ThresholdsChanged { kind, rule }
             }
             CoreChange::ScheduleChanged => Change::ScheduleChanged,
+            CoreChange::SyncChanged => Change::SyncChanged,
             CoreChange::Wiped => Change::Wiped,
         }
     }

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod observe;
 pub mod store;
+pub mod sync;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub struct Nara {
     observers: Observers,
     clock: Clock,
     report: OpenReport,
+    region: sync::engine::RegionState,
 }
 
 impl std::fmt::Debug for Nara {
@@ -95,6 +97,7 @@ impl Nara {
             observers: Observers::new(),
             clock,
             report,
+            region: sync::engine::RegionState::default(),
         })
     }
 
@@ -121,6 +124,18 @@ impl Nara {
     /// Trends and chart series.
     pub fn trends(&self) -> Trends<'_> {
         Trends { nara: self }
+    }
+
+    /// Sync with the region: login, upload, download, status.
+    pub fn region(&self) -> sync::engine::Region<'_> {
+        sync::engine::Region { nara: self }
+    }
+
+    /// Logout: refuses while readings still wait for upload unless `force`, revokes the
+    /// login at the region (best effort), then wipes everything like [`Nara::wipe`].
+    pub async fn logout(self, force: bool) -> Result<(), sync::engine::SyncError> {
+        self.region().revoke_for_logout(force).await?;
+        self.wipe().map_err(sync::engine::SyncError::Local)
     }
 
     /// Subscribes to changes (readings added, thresholds changed). Dropping the
@@ -391,6 +406,22 @@ impl CarePlan<'_> {
             kind: set.kind,
             rule: set.rule,
         });
+        Ok(())
+    }
+
+    /// Withdraws the care team's thresholds for `kind`: new readings are triaged with
+    /// the defaults again; stored readings keep their band and rule version.
+    pub fn clear_thresholds(&self, kind: ReadingKind) -> Result<(), NaraError> {
+        let removed = self
+            .nara
+            .store
+            .write(|tx, k| repo::delete_thresholds(tx, k, kind))?;
+        if removed {
+            let rule = ThresholdSet::default_for(kind).rule;
+            self.nara
+                .observers
+                .publish(Change::ThresholdsChanged { kind, rule });
+        }
         Ok(())
     }
 

@@ -36,6 +36,8 @@ pub enum Change {
     },
     /// A schedule was added, replaced or removed.
     ScheduleChanged,
+    /// The sync state changed (login, progress, failures, last success).
+    SyncChanged,
     /// The store was wiped.
     Wiped,
 }

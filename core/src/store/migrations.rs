@@ -11,10 +11,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "initial", include_str!("migrations/001_initial.sql")),
     (2, "care_plan", include_str!("migrations/002_care_plan.sql")),
     (3, "outbox", include_str!("migrations/003_outbox.sql")),
+    (4, "sync", include_str!("migrations/004_sync.sql")),
 ];
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// The database's schema version.
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

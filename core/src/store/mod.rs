@@ -11,6 +11,7 @@
 pub mod crypto;
 pub mod key;
 pub mod migrations;
+pub mod outbox;
 pub mod readings;
 
 use std::fs;

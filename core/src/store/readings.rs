@@ -374,6 +374,19 @@ pub fn put_thresholds(
     Ok(())
 }
 
+/// Removes the care team's thresholds for `kind` (the defaults apply again). Returns
+/// false if there were none.
+pub fn delete_thresholds(
+    tx: &Transaction<'_>,
+    cipher: &Cipher,
+    kind: ReadingKind,
+) -> Result<bool, StoreError> {
+    Ok(tx.execute(
+        "DELETE FROM thresholds WHERE kind_tag = ?1",
+        [kind_tag(cipher, kind)],
+    )? == 1)
+}
+
 /// Stores a schedule, replacing one with the same id.
 pub fn put_schedule(
     tx: &Transaction<'_>,

@@ -1,0 +1,186 @@
+//! Outbox scheduling and sealed sync metadata.
+//!
+//! The outbox row of a change is written in the change's own transaction
+//! ([`crate::store::readings::insert_sealed`]); this module claims due rows for upload,
+//! deletes them when the server has the change, reschedules them after a transient
+//! failure and marks them failed (kept, with an error code) when the server rejects
+//! them. `sync_meta` holds the login and cursors, each value sealed with AAD
+//! `sync_meta|value|<key>`.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use zeroize::Zeroizing;
+
+use crate::domain::reading::{Reading, ReadingId};
+use crate::store::StoreError;
+use crate::store::crypto::Cipher;
+use crate::store::readings;
+
+/// Outbox states.
+const PENDING: i64 = 0;
+const FAILED: i64 = 2;
+
+/// A local change waiting for upload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    /// The outbox key (the reading's local row number).
+    pub seq: i64,
+    /// Upload attempts so far.
+    pub attempts: u32,
+    /// The reading.
+    pub reading: Reading,
+}
+
+/// Up to `limit` pending readings due at `now` (unix seconds), oldest change first.
+pub fn due(
+    conn: &Connection,
+    cipher: &Cipher,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.entity_seq, o.attempts, r.id FROM outbox o JOIN readings r ON r.seq = o.entity_seq
+         WHERE o.entity = 'reading' AND o.state = ?1 AND o.next_attempt_at <= ?2
+         ORDER BY o.entity_seq LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![PENDING, now, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, attempts, id) in rows {
+        let id = ReadingId::parse(&id).ok_or(StoreError::Decode)?;
+        let reading = readings::get(conn, cipher, id)?.ok_or(StoreError::Decode)?;
+        out.push(OutboxItem {
+            seq,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            reading,
+        });
+    }
+    Ok(out)
+}
+
+/// The earliest time (unix seconds) a pending row becomes due, if any is pending.
+pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn.query_row(
+        "SELECT min(next_attempt_at) FROM outbox WHERE state = ?1",
+        [PENDING],
+        |r| r.get(0),
+    )?)
+}
+
+/// The server has these changes: drop them from the outbox.
+pub fn done(tx: &Transaction<'_>, seqs: &[i64]) -> Result<(), StoreError> {
+    let mut stmt =
+        tx.prepare_cached("DELETE FROM outbox WHERE entity = 'reading' AND entity_seq = ?1")?;
+    for seq in seqs {
+        stmt.execute([seq])?;
+    }
+    Ok(())
+}
+
+/// A transient failure: try again at `next_at` (unix seconds).
+pub fn retry_later(tx: &Transaction<'_>, seqs: &[i64], next_at: i64) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2
+         WHERE entity = 'reading' AND entity_seq = ?1",
+    )?;
+    for seq in seqs {
+        stmt.execute(params![seq, next_at])?;
+    }
+    Ok(())
+}
+
+/// The server rejected this change: keep it, marked with `error` (a code, no content).
+pub fn fail(tx: &Transaction<'_>, seq: i64, error: &str) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE outbox SET state = ?2, attempts = attempts + 1, error = ?3
+         WHERE entity = 'reading' AND entity_seq = ?1",
+    )?
+    .execute(params![seq, FAILED, error])?;
+    Ok(())
+}
+
+/// Readings the server rejected, with the error code.
+pub fn failed(conn: &Connection) -> Result<Vec<(ReadingId, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id, coalesce(o.error, '') FROM outbox o JOIN readings r ON r.seq = o.entity_seq
+         WHERE o.entity = 'reading' AND o.state = ?1 ORDER BY o.entity_seq",
+    )?;
+    let rows = stmt
+        .query_map([FAILED], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(id, e)| Ok((ReadingId::parse(&id).ok_or(StoreError::Decode)?, e)))
+        .collect()
+}
+
+/// Puts rejected changes back in the queue (after the patient or support fixed the
+/// cause, or a new app version maps them differently).
+pub fn retry_failed(tx: &Transaction<'_>) -> Result<usize, StoreError> {
+    Ok(tx.execute(
+        "UPDATE outbox SET state = ?1, next_attempt_at = 0, error = NULL WHERE state = ?2",
+        params![PENDING, FAILED],
+    )?)
+}
+
+/// Whether reading `id` still waits for upload (pending or failed).
+pub fn is_pending(conn: &Connection, id: ReadingId) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM outbox o JOIN readings r ON r.seq = o.entity_seq
+             WHERE o.entity = 'reading' AND r.id = ?1",
+            [id.to_string()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// A sealed sync value.
+pub fn meta_get(
+    conn: &Connection,
+    cipher: &Cipher,
+    key: &str,
+) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+    let sealed: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM sync_meta WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match sealed {
+        Some(s) => Ok(Some(cipher.open("sync_meta", "value", key, &s)?)),
+        None => Ok(None),
+    }
+}
+
+/// Stores a sync value, sealed.
+pub fn meta_put(
+    tx: &Transaction<'_>,
+    cipher: &Cipher,
+    key: &str,
+    value: &[u8],
+) -> Result<(), StoreError> {
+    let sealed = cipher.seal("sync_meta", "value", key, value)?;
+    tx.execute(
+        "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, sealed],
+    )?;
+    Ok(())
+}
+
+/// Deletes sync values whose key starts with `prefix` (all of them for "").
+pub fn meta_clear(tx: &Transaction<'_>, prefix: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM sync_meta WHERE substr(key, 1, length(?1)) = ?1",
+        [prefix],
+    )?;
+    Ok(())
+}

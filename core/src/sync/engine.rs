@@ -1,0 +1,811 @@
+//! The sync engine: uploads the outbox exactly once and downloads the care plan, within
+//! a time budget.
+//!
+//! Exactly once, whatever the network does: every reading is sent as a conditional
+//! create on its client id (`ifNoneExist: identifier=...`), so a repeat after a lost
+//! response answers "already there" instead of storing a second copy; an outbox row is
+//! deleted only after the server's answer says the Observation exists. A transaction
+//! Bundle is all-or-nothing on the server, so a batch the server refuses as a whole is
+//! split in halves until the one bad reading is found; it is kept, marked and reported,
+//! and the others go on. Transient failures (network, 5xx, 429) back off with jitter
+//! inside the budget; whatever is left stays queued for the next run.
+//!
+//! Store work here is short (one batch) and runs on the calling task; the bindings run
+//! the whole sync on the core's runtime, never on a UI thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use oauth2::RefreshToken;
+use serde::Serialize;
+use thiserror::Error;
+use url::Url;
+
+use crate::Nara;
+use crate::domain::reading::ReadingId;
+use crate::observe::Change;
+use crate::store::StoreError;
+use crate::store::outbox::{self, OutboxItem};
+use crate::sync::auth::{self, AccessToken, AuthBrowser, AuthError, PendingLogin, Session};
+use crate::sync::fhir;
+use crate::sync::transport::{self, TransportConfig};
+
+const SESSION_KEY: &str = "login/session";
+const REFRESH_KEY: &str = "login/refresh_token";
+const LAST_SUCCESS_KEY: &str = "sync/last_success";
+const CURSOR_PREFIX: &str = "cursor/";
+
+/// Readings per transaction Bundle: small enough that a slow link finishes one within
+/// its timeout, large enough that the per-request cost is shared.
+pub const BATCH_SIZE: usize = 100;
+/// Per-request timeout (the budget may shorten it).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a sync or login failed. Messages never name a patient or a value.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// Not logged in to a region.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// The login has expired or was revoked: log in again. Nothing local was lost.
+    #[error("login needed")]
+    LoginRequired,
+    /// The login failed.
+    #[error(transparent)]
+    Auth(AuthError),
+    /// Local changes are still waiting for upload; logging out would lose them.
+    #[error("{0} readings have not reached the care team yet")]
+    UnsyncedChanges(u64),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A local operation failed.
+    #[error(transparent)]
+    Local(#[from] crate::NaraError),
+    /// A sync is already running in this process.
+    #[error("a sync is already running")]
+    Busy,
+}
+
+impl From<AuthError> for SyncError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::LoginRequired => SyncError::LoginRequired,
+            other => SyncError::Auth(other),
+        }
+    }
+}
+
+/// A reading the region refused, kept locally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedUpload {
+    /// The reading.
+    pub reading: ReadingId,
+    /// A code for the reason (`http_422`, `mapping`), never content.
+    pub error: String,
+}
+
+/// The sync state, for a status line or screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    /// Logged in to a region.
+    pub logged_in: bool,
+    /// The login expired: the patient must log in again (nothing is lost).
+    pub login_required: bool,
+    /// Readings waiting for upload.
+    pub pending: u64,
+    /// Readings in the request now in flight.
+    pub in_flight: u64,
+    /// Readings the region refused, with reasons.
+    pub failed: Vec<FailedUpload>,
+    /// The end of the last sync that finished without error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<Timestamp>,
+    /// The last error, if the last sync did not finish (no patient data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// Progress of a running sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SyncProgress {
+    /// Readings the server confirmed in this run.
+    pub uploaded: u64,
+    /// Readings that were waiting when the run started.
+    pub total: u64,
+}
+
+/// What one `sync_now` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SyncReport {
+    /// Readings the server stored in this run.
+    pub created: u64,
+    /// Readings the server already had (a repeat after a lost answer).
+    pub already_there: u64,
+    /// Readings the server refused (kept locally, see [`SyncStatus::failed`]).
+    pub rejected: u64,
+    /// Readings still waiting (budget ran out or the network failed).
+    pub remaining: u64,
+    /// Care-team threshold sets applied.
+    pub thresholds_applied: u32,
+    /// Measurement schedules applied.
+    pub schedules_applied: u32,
+    /// True when everything was sent and the download finished.
+    pub finished: bool,
+    /// Requests sent.
+    pub requests: u64,
+    /// Request bytes sent.
+    pub bytes_sent: u64,
+}
+
+/// Per-process sync state owned by [`Nara`]: the access token in memory, the one
+/// refresh in flight, the one sync at a time, the pending login.
+#[derive(Default)]
+pub(crate) struct RegionState {
+    access: tokio::sync::Mutex<Option<AccessToken>>,
+    syncing: tokio::sync::Mutex<()>,
+    transport: std::sync::RwLock<TransportConfig>,
+    status: std::sync::Mutex<SyncStatus>,
+    refreshes: AtomicU64,
+}
+
+impl std::fmt::Debug for RegionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegionState").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Sync with the region: login, upload, download, status, logout.
+pub struct Region<'a> {
+    pub(crate) nara: &'a Nara,
+}
+
+/// How a batch fared.
+enum BatchOutcome {
+    /// Every entry has an answer: done or rejected.
+    Settled,
+    /// A transient failure: try again later.
+    Transient(String),
+    /// The token was refused.
+    Unauthorized,
+}
+
+impl Region<'_> {
+    fn state(&self) -> &RegionState {
+        &self.nara.region
+    }
+
+    /// Sets how the core may connect (the development switch for http on loopback,
+    /// SPKI pins, extra roots). Not stored: the app sets it at start-up.
+    pub fn set_transport(&self, config: TransportConfig) {
+        match self.state().transport.write() {
+            Ok(mut t) => *t = config,
+            Err(p) => *p.into_inner() = config,
+        }
+    }
+
+    fn transport(&self) -> TransportConfig {
+        match self.state().transport.read() {
+            Ok(t) => t.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn http(&self, timeout: Duration) -> Result<reqwest::Client, SyncError> {
+        transport::client(&self.transport(), timeout)
+            .map_err(|e| SyncError::Auth(AuthError::Transport(e)))
+    }
+
+    fn session(&self) -> Result<Option<Session>, SyncError> {
+        let raw = self
+            .nara
+            .store
+            .read(|c, k| outbox::meta_get(c, k, SESSION_KEY))?;
+        match raw {
+            Some(bytes) => Ok(Some(
+                serde_json::from_slice(&bytes).map_err(|_| StoreError::Decode)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn refresh_token(&self) -> Result<Option<RefreshToken>, SyncError> {
+        let raw = self
+            .nara
+            .store
+            .read(|c, k| outbox::meta_get(c, k, REFRESH_KEY))?;
+        Ok(raw.map(|b| RefreshToken::new(String::from_utf8_lossy(&b).into_owned())))
+    }
+
+    /// Logs in to the region at `fhir_base` (SMART standalone patient launch): discovery,
+    /// PKCE S256, the browser, `state` check, code exchange. Stores the session and the
+    /// refresh token sealed; returns the patient's FHIR id.
+    pub async fn login(
+        &self,
+        fhir_base: &Url,
+        client_id: &str,
+        redirect_uri: &Url,
+        browser: &dyn AuthBrowser,
+    ) -> Result<String, SyncError> {
+        let pending = self.begin_login(fhir_base, client_id, redirect_uri).await?;
+        let redirect = browser
+            .authorize(&pending.authorize_url, redirect_uri)
+            .await
+            .map_err(AuthError::from)?;
+        self.finish_login(pending, &redirect).await
+    }
+
+    /// First half of [`Region::login`], for shells that drive the browser themselves.
+    pub async fn begin_login(
+        &self,
+        fhir_base: &Url,
+        client_id: &str,
+        redirect_uri: &Url,
+    ) -> Result<PendingLogin, SyncError> {
+        let http = self.http(REQUEST_TIMEOUT)?;
+        let config = auth::discover(&http, fhir_base, &self.transport()).await?;
+        Ok(auth::prepare_login(
+            config,
+            fhir_base,
+            client_id,
+            redirect_uri,
+        )?)
+    }
+
+    /// Second half of [`Region::login`]: checks the redirect and exchanges the code.
+    pub async fn finish_login(
+        &self,
+        pending: PendingLogin,
+        redirect: &Url,
+    ) -> Result<String, SyncError> {
+        let code = auth::code_from_redirect(&pending, redirect)?;
+        let http = self.http(REQUEST_TIMEOUT)?;
+        let logged_in = auth::exchange(&http, pending, code, self.nara.now()).await?;
+        let session = serde_json::to_vec(&logged_in.session).map_err(|_| StoreError::Decode)?;
+        self.nara.store.write(|tx, k| {
+            outbox::meta_put(tx, k, SESSION_KEY, &session)?;
+            outbox::meta_put(
+                tx,
+                k,
+                REFRESH_KEY,
+                logged_in.refresh_token.secret().as_bytes(),
+            )
+        })?;
+        *self.state().access.lock().await = Some(logged_in.access);
+        lock(&self.state().status).login_required = false;
+        self.publish();
+        Ok(logged_in.session.patient)
+    }
+
+    /// A valid access token: the cached one, or one refresh for any number of callers
+    /// (they wait on the same lock and find the fresh token).
+    pub async fn access_token(&self) -> Result<String, SyncError> {
+        let mut cached = self.state().access.lock().await;
+        let now = self.nara.now();
+        if let Some(t) = cached.as_ref().filter(|t| t.use_until > now) {
+            return Ok(t.secret.clone());
+        }
+        let session = self.session()?.ok_or(SyncError::NotLoggedIn)?;
+        let refresh = self.refresh_token()?.ok_or(SyncError::LoginRequired)?;
+        let http = self.http(REQUEST_TIMEOUT)?;
+        self.state().refreshes.fetch_add(1, Ordering::SeqCst);
+        match auth::refresh(&http, &session, &refresh, now).await {
+            Ok((access, rotated)) => {
+                if let Some(new) = rotated {
+                    self.nara.store.write(|tx, k| {
+                        outbox::meta_put(tx, k, REFRESH_KEY, new.secret().as_bytes())
+                    })?;
+                }
+                let secret = access.secret.clone();
+                *cached = Some(access);
+                Ok(secret)
+            }
+            Err(AuthError::LoginRequired) => {
+                // The refresh token is dead: forget it, keep every reading.
+                *cached = None;
+                self.nara
+                    .store
+                    .write(|tx, _| outbox::meta_clear(tx, REFRESH_KEY))?;
+                lock(&self.state().status).login_required = true;
+                self.publish();
+                Err(SyncError::LoginRequired)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// How many token refreshes this process has made (for tests and diagnostics).
+    pub fn refresh_count(&self) -> u64 {
+        self.state().refreshes.load(Ordering::SeqCst)
+    }
+
+    /// Forgets the in-memory access token (the next call refreshes).
+    pub async fn drop_access_token(&self) {
+        *self.state().access.lock().await = None;
+    }
+
+    /// The current sync state.
+    pub fn status(&self) -> Result<SyncStatus, SyncError> {
+        let logged_in = self.session()?.is_some();
+        let has_refresh = self.refresh_token()?.is_some();
+        let (pending, failed) = self.nara.store.read(|c, _| {
+            Ok((
+                crate::store::readings::pending_uploads(c)?,
+                outbox::failed(c)?,
+            ))
+        })?;
+        let last_success = self
+            .nara
+            .store
+            .read(|c, k| outbox::meta_get(c, k, LAST_SUCCESS_KEY))?
+            .and_then(|b| String::from_utf8_lossy(&b).parse().ok());
+        let live = lock(&self.state().status).clone();
+        Ok(SyncStatus {
+            logged_in,
+            login_required: logged_in && (!has_refresh || live.login_required),
+            pending,
+            in_flight: live.in_flight,
+            failed: failed
+                .into_iter()
+                .map(|(reading, error)| FailedUpload { reading, error })
+                .collect(),
+            last_success,
+            last_error: live.last_error,
+        })
+    }
+
+    fn publish(&self) {
+        self.nara.observers.publish(Change::SyncChanged);
+    }
+
+    fn set_live(&self, f: impl FnOnce(&mut SyncStatus)) {
+        f(&mut lock(&self.state().status));
+        self.publish();
+    }
+
+    /// Uploads every waiting reading and downloads the care plan, stopping (with
+    /// everything consistent) when `budget` runs out. Safe to run again at any time,
+    /// including after a kill: nothing is lost and nothing is sent twice.
+    pub async fn sync_now(
+        &self,
+        budget: Duration,
+        mut progress: impl FnMut(SyncProgress),
+    ) -> Result<SyncReport, SyncError> {
+        let _one = self
+            .state()
+            .syncing
+            .try_lock()
+            .map_err(|_| SyncError::Busy)?;
+        let deadline = tokio::time::Instant::now() + budget;
+        let session = self.session()?.ok_or(SyncError::NotLoggedIn)?;
+        let result = self.run(&session, deadline, &mut progress).await;
+        match &result {
+            Ok(report) if report.finished => {
+                let now = self.nara.now().to_string();
+                self.nara
+                    .store
+                    .write(|tx, k| outbox::meta_put(tx, k, LAST_SUCCESS_KEY, now.as_bytes()))?;
+                self.set_live(|s| {
+                    s.last_error = None;
+                    s.in_flight = 0;
+                });
+            }
+            Ok(_) => self.set_live(|s| {
+                s.last_error =
+                    Some("unfinished: the time budget ran out or the network failed".into());
+                s.in_flight = 0;
+            }),
+            Err(e) => {
+                let text = e.to_string();
+                self.set_live(|s| {
+                    s.last_error = Some(text);
+                    s.in_flight = 0;
+                });
+            }
+        }
+        result
+    }
+
+    async fn run(
+        &self,
+        session: &Session,
+        deadline: tokio::time::Instant,
+        progress: &mut impl FnMut(SyncProgress),
+    ) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        let total = self.nara.pending_uploads()?;
+        let mut done = SyncProgress { uploaded: 0, total };
+        progress(done);
+        let base = Url::parse(&session.fhir_base).map_err(|_| {
+            SyncError::Auth(AuthError::Transport(transport::TransportError::InvalidUrl))
+        })?;
+        let mut failures = 0u32;
+        loop {
+            let now_secs = self.nara.now().as_second();
+            let batch = self
+                .nara
+                .store
+                .read(|c, k| outbox::due(c, k, now_secs, BATCH_SIZE))?;
+            if batch.is_empty() {
+                break;
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining < Duration::from_millis(200) {
+                report.remaining = self.nara.pending_uploads()?;
+                return Ok(report);
+            }
+            match self
+                .send_batch(&base, session, &batch, remaining, &mut report)
+                .await?
+            {
+                BatchOutcome::Settled => {
+                    failures = 0;
+                    done.uploaded = report.created + report.already_there;
+                    progress(done);
+                }
+                BatchOutcome::Unauthorized => {
+                    self.drop_access_token().await;
+                    failures += 1;
+                    if failures > 2 {
+                        return Err(SyncError::LoginRequired);
+                    }
+                }
+                BatchOutcome::Transient(reason) => {
+                    failures += 1;
+                    let seqs: Vec<i64> = batch.iter().map(|i| i.seq).collect();
+                    self.nara
+                        .store
+                        .write(|tx, _| outbox::retry_later(tx, &seqs, 0))?;
+                    let wait = backoff(failures, self.nara.store.random16()?);
+                    if tokio::time::Instant::now() + wait >= deadline {
+                        report.remaining = self.nara.pending_uploads()?;
+                        tracing::info!(reason = %reason, "sync paused");
+                        return Ok(report);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+        let (thresholds, schedules) = self.download(&base, session, deadline, &mut report).await?;
+        report.thresholds_applied = thresholds;
+        report.schedules_applied = schedules;
+        report.remaining = self.nara.pending_uploads()?;
+        report.finished = report.remaining == 0;
+        Ok(report)
+    }
+
+    async fn send_batch(
+        &self,
+        base: &Url,
+        session: &Session,
+        batch: &[OutboxItem],
+        remaining: Duration,
+        report: &mut SyncReport,
+    ) -> Result<BatchOutcome, SyncError> {
+        // Map first: a reading that cannot be mapped is kept and marked, never sent.
+        let patient = fhir::PatientId::new(session.patient.clone())
+            .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
+        let mut sendable = Vec::with_capacity(batch.len());
+        for item in batch {
+            match fhir::reading_entry(&item.reading, &patient) {
+                Ok(entry) => sendable.push((item.seq, entry)),
+                Err(_) => {
+                    self.nara
+                        .store
+                        .write(|tx, _| outbox::fail(tx, item.seq, "mapping"))?;
+                    report.rejected += 1;
+                }
+            }
+        }
+        // Bisect on whole-bundle refusals: a transaction is all or nothing.
+        let mut stack = vec![sendable];
+        while let Some(part) = stack.pop() {
+            if part.is_empty() {
+                continue;
+            }
+            let token = self.access_token().await?;
+            let bundle = fhir::Bundle::transaction(part.iter().map(|(_, e)| e.clone()).collect());
+            let body = bundle.to_json().map_err(|_| StoreError::Decode)?;
+            report.requests += 1;
+            report.bytes_sent += body.len() as u64;
+            self.set_live(|s| s.in_flight = part.len() as u64);
+            let http = self.http(remaining.min(REQUEST_TIMEOUT))?;
+            let sent = http
+                .post(base.clone())
+                .bearer_auth(token)
+                .header("Content-Type", "application/fhir+json")
+                .header("Accept", "application/fhir+json")
+                .body(body)
+                .send()
+                .await;
+            let response = match sent {
+                Ok(r) => r,
+                Err(e) => return Ok(BatchOutcome::Transient(auth::without_url(&e))),
+            };
+            let status = response.status().as_u16();
+            if status == 401 {
+                return Ok(BatchOutcome::Unauthorized);
+            }
+            let bytes = match response.bytes().await {
+                Ok(b) => b,
+                Err(e) => return Ok(BatchOutcome::Transient(auth::without_url(&e))),
+            };
+            let outcomes = match fhir::parse_response(status, &bytes, &bundle) {
+                Ok(fhir::BundleResponse::Entries(outcomes)) => outcomes,
+                Ok(fhir::BundleResponse::Failed(f)) if f.retry => {
+                    return Ok(BatchOutcome::Transient(f.detail()));
+                }
+                Ok(fhir::BundleResponse::Failed(f)) => {
+                    if part.len() > 1 {
+                        let mut first = part;
+                        let second = first.split_off(first.len() / 2);
+                        stack.push(second);
+                        stack.push(first);
+                    } else {
+                        let code = format!("http_{}", f.status);
+                        self.nara
+                            .store
+                            .write(|tx, _| outbox::fail(tx, part[0].0, &code))?;
+                        report.rejected += 1;
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    return Ok(BatchOutcome::Transient(
+                        "unreadable transaction response".into(),
+                    ));
+                }
+            };
+            let mut confirmed = Vec::new();
+            let mut retry = Vec::new();
+            let mut rejected = Vec::new();
+            for ((seq, _), outcome) in part.iter().zip(outcomes) {
+                match outcome {
+                    fhir::EntryOutcome::Created { .. } => {
+                        report.created += 1;
+                        confirmed.push(*seq);
+                    }
+                    fhir::EntryOutcome::AlreadyThere { .. }
+                    | fhir::EntryOutcome::Updated { .. } => {
+                        report.already_there += 1;
+                        confirmed.push(*seq);
+                    }
+                    fhir::EntryOutcome::Conflict { status, .. }
+                    | fhir::EntryOutcome::Rejected { status, .. } => {
+                        report.rejected += 1;
+                        rejected.push((*seq, format!("http_{status}")));
+                    }
+                    fhir::EntryOutcome::Retry { .. } => retry.push(*seq),
+                }
+            }
+            self.nara.store.write(|tx, _| {
+                outbox::done(tx, &confirmed)?;
+                for (seq, code) in &rejected {
+                    outbox::fail(tx, *seq, code)?;
+                }
+                outbox::retry_later(tx, &retry, 0)
+            })?;
+            self.set_live(|s| s.in_flight = 0);
+            if !retry.is_empty() {
+                return Ok(BatchOutcome::Transient(
+                    "the server asked to retry some entries".into(),
+                ));
+            }
+        }
+        Ok(BatchOutcome::Settled)
+    }
+
+    /// GETs a FHIR search (and its next pages) with the access token; `None` when the
+    /// network failed (the caller keeps what it had and tries next time).
+    async fn search(
+        &self,
+        first: Url,
+        resource_type: &str,
+        deadline: tokio::time::Instant,
+        report: &mut SyncReport,
+    ) -> Result<Option<Vec<serde_json::Value>>, SyncError> {
+        let mut out = Vec::new();
+        let mut next = Some(first);
+        let mut unauthorized = 0;
+        while let Some(url) = next.take() {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining < Duration::from_millis(200) {
+                return Ok(None);
+            }
+            let token = self.access_token().await?;
+            let http = self.http(remaining.min(REQUEST_TIMEOUT))?;
+            report.requests += 1;
+            let response = match http
+                .get(url.clone())
+                .bearer_auth(token)
+                .header("Accept", "application/fhir+json")
+                .send()
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => return Ok(None),
+            };
+            match response.status().as_u16() {
+                200 => {}
+                401 if unauthorized == 0 => {
+                    unauthorized += 1;
+                    self.drop_access_token().await;
+                    next = Some(url);
+                    continue;
+                }
+                401 => return Err(SyncError::LoginRequired),
+                _ => return Ok(None),
+            }
+            let Ok(bundle) = response.json::<serde_json::Value>().await else {
+                return Ok(None);
+            };
+            match fhir::search_resources(&bundle, resource_type) {
+                Ok(found) => out.extend(found.into_iter().cloned()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable search result");
+                    return Ok(None);
+                }
+            }
+            next = fhir::next_page(&bundle).and_then(|u| Url::parse(u).ok());
+        }
+        Ok(Some(out))
+    }
+
+    /// Downloads the care team's thresholds (`Goal`) and measurement schedules
+    /// (`CarePlan`) for the patient and applies what changed. A resource that cannot be
+    /// read is reported and skipped; what the store had stays.
+    async fn download(
+        &self,
+        base: &Url,
+        session: &Session,
+        deadline: tokio::time::Instant,
+        report: &mut SyncReport,
+    ) -> Result<(u32, u32), SyncError> {
+        let patient = fhir::PatientId::new(session.patient.clone())
+            .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
+        // Incremental: only what changed since the newest `lastUpdated` seen (`ge`, so
+        // a change in the same instant is not missed; applying twice changes nothing).
+        let cursor = |resource: &str| -> Result<Option<String>, SyncError> {
+            let key = format!("{CURSOR_PREFIX}{resource}");
+            let raw = self.nara.store.read(|c, k| outbox::meta_get(c, k, &key))?;
+            Ok(raw.map(|b| String::from_utf8_lossy(&b).into_owned()))
+        };
+        let search = |resource: &str| -> Result<Url, SyncError> {
+            let mut url = auth::join(base, resource)?;
+            url.query_pairs_mut()
+                .append_pair("patient", patient.as_str())
+                .append_pair("_count", "100");
+            if let Some(since) = cursor(resource)? {
+                url.query_pairs_mut()
+                    .append_pair("_lastUpdated", &format!("ge{since}"));
+            }
+            Ok(url)
+        };
+        let save_cursor = |resource: &str, newest: Option<Timestamp>| -> Result<(), SyncError> {
+            if let Some(newest) = newest {
+                let key = format!("{CURSOR_PREFIX}{resource}");
+                let value = newest.to_string();
+                self.nara
+                    .store
+                    .write(|tx, k| outbox::meta_put(tx, k, &key, value.as_bytes()))?;
+            }
+            Ok(())
+        };
+        let mut thresholds = 0;
+        let mut schedules = 0;
+        if let Some(goals) = self
+            .search(search("Goal")?, "Goal", deadline, report)
+            .await?
+        {
+            let mut downloaded = Vec::new();
+            let mut newest = None;
+            for goal in &goals {
+                match fhir::thresholds_from_goal(goal, &patient) {
+                    Ok(g) => {
+                        newest = newest.max(g.last_updated);
+                        downloaded.push(g);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "a Goal was skipped"),
+                }
+            }
+            for goal in fhir::goal::newest_per_kind(downloaded) {
+                let plan = self.nara.care_plan();
+                let current = plan.thresholds(goal.kind)?;
+                match goal.thresholds {
+                    Some(set) if set != current => {
+                        plan.set_thresholds(set)?;
+                        thresholds += 1;
+                    }
+                    Some(_) => {}
+                    None => {
+                        if current.rule.origin == crate::domain::triage::ThresholdOrigin::CareTeam {
+                            plan.clear_thresholds(goal.kind)?;
+                            thresholds += 1;
+                        }
+                    }
+                }
+            }
+            save_cursor("Goal", newest)?;
+        }
+        if let Some(plans) = self
+            .search(search("CarePlan")?, "CarePlan", deadline, report)
+            .await?
+        {
+            let plan = self.nara.care_plan();
+            let mut newest = None;
+            for care_plan in &plans {
+                let found = match fhir::schedules_from_care_plan(care_plan, &patient) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a CarePlan was skipped");
+                        continue;
+                    }
+                };
+                newest = newest.max(found.last_updated);
+                let prefix = found.id_prefix();
+                let stored = plan.schedules()?;
+                for old in stored.iter().filter(|s| s.id.starts_with(&prefix)) {
+                    if !found.schedules.iter().any(|s| s.id == old.id) {
+                        plan.remove_schedule(&old.id)?;
+                        schedules += 1;
+                    }
+                }
+                for schedule in found.schedules {
+                    if !stored.contains(&schedule) {
+                        plan.set_schedule(schedule)?;
+                        schedules += 1;
+                    }
+                }
+            }
+            save_cursor("CarePlan", newest)?;
+        }
+        Ok((thresholds, schedules))
+    }
+
+    /// The first half of logout (see [`Nara::logout`]): refuses while readings still
+    /// wait for upload (unless `force`), then revokes the refresh token at the region
+    /// (best effort: offline, it simply expires) and forgets the access token.
+    pub(crate) async fn revoke_for_logout(&self, force: bool) -> Result<(), SyncError> {
+        let pending = self.nara.pending_uploads()?;
+        if pending > 0 && !force {
+            return Err(SyncError::UnsyncedChanges(pending));
+        }
+        if let (Some(session), Some(refresh)) = (self.session()?, self.refresh_token()?) {
+            let http = self.http(Duration::from_secs(10))?;
+            if let Err(e) = auth::revoke(&http, &session, refresh).await {
+                tracing::warn!(error = %e, "token revocation failed; wiping anyway");
+            }
+        }
+        *self.state().access.lock().await = None;
+        Ok(())
+    }
+}
+
+/// Exponential backoff with full jitter: up to 0.5 s · 2^(n-1), capped at 30 s.
+fn backoff(failures: u32, random: [u8; 16]) -> Duration {
+    let cap_ms = 500u64
+        .saturating_mul(1 << failures.saturating_sub(1).min(6))
+        .min(30_000);
+    let r = u64::from(u16::from_le_bytes([random[0], random[1]]));
+    Duration::from_millis(cap_ms / 2 + cap_ms * r / 2 / 65_535)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_jittered_and_capped() {
+        let low = backoff(1, [0; 16]);
+        let high = backoff(1, [0xff; 16]);
+        assert!(low >= Duration::from_millis(250) && high <= Duration::from_millis(500));
+        assert!(low < high, "jitter spreads retries");
+        assert!(backoff(3, [0; 16]) > backoff(1, [0xff; 16]));
+        assert!(backoff(60, [0xff; 16]) <= Duration::from_secs(30));
+    }
+}
