@@ -1,5 +1,7 @@
 //! End-to-end test support.
 
+pub mod region;
+
 use jiff::Timestamp;
 use jiff::tz::Offset;
 use nara_core::domain::reading::{Measurement, NewReading};

@@ -1,0 +1,189 @@
+//! Sync stories against the real test region (helios-hfs behind a token-checking front,
+//! oidc-provider as the region's login), started by `tests/region/up`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use nara_core::domain::reading::{Measurement, NewReading, Reading};
+use nara_core::sync::engine::SyncError;
+use nara_core::sync::test_login::TestLoginBrowser;
+use nara_core::sync::transport::{self, TransportConfig};
+use nara_core::{Nara, PassphraseKeyProvider};
+use nara_tests::region::{Region, region};
+use serde_json::Value;
+use url::Url;
+
+fn dev_transport() -> TransportConfig {
+    TransportConfig {
+        allow_http_loopback: true,
+        ..TransportConfig::default()
+    }
+}
+
+fn redirect() -> Url {
+    Url::parse("http://127.0.0.1/callback").expect("url")
+}
+
+async fn logged_in(dir: &tempfile::TempDir, region: &Region) -> Nara {
+    let nara = Nara::open(
+        dir.path(),
+        Arc::new(PassphraseKeyProvider::new("sync test")),
+    )
+    .expect("opens");
+    nara.region().set_transport(dev_transport());
+    let browser = TestLoginBrowser::new(region.user.clone(), dev_transport());
+    let patient = nara
+        .region()
+        .login(
+            &Url::parse(&region.fhir_url).expect("url"),
+            "nara-app",
+            &redirect(),
+            &browser,
+        )
+        .await
+        .expect("logs in");
+    assert_eq!(patient, region.patient);
+    nara
+}
+
+/// The Observations on the server (read directly) with this reading's client id.
+async fn on_server(region: &Region, reading: &Reading) -> Vec<Value> {
+    let http = transport::client(&dev_transport(), Duration::from_secs(30)).expect("client");
+    let url = format!(
+        "{}/Observation?identifier=urn:ietf:rfc:3986|urn:uuid:{}",
+        region.fhir_direct_url, reading.id
+    );
+    let bundle: Value = http
+        .get(url)
+        .header("Accept", "application/fhir+json")
+        .send()
+        .await
+        .expect("server answers")
+        .json()
+        .await
+        .expect("a Bundle");
+    bundle["entry"]
+        .as_array()
+        .map(|e| e.iter().map(|x| x["resource"].clone()).collect())
+        .unwrap_or_default()
+}
+
+fn coding(v: &Value) -> Vec<(String, String)> {
+    v["coding"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|x| {
+                    (
+                        x["system"].as_str().unwrap_or_default().to_owned(),
+                        x["code"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_week_offline_then_one_sync_puts_every_reading_on_the_server_exactly_once() {
+    let region = region();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = logged_in(&dir, region).await;
+    // A week without a network: two blood pressures a day.
+    let start = Timestamp::now() - SignedDuration::from_hours(7 * 24);
+    let offset = jiff::tz::Offset::from_seconds(3600).expect("offset");
+    let mut readings = Vec::new();
+    for i in 0..14 {
+        let at = start + SignedDuration::from_hours(12 * i);
+        let new = NewReading::manual(
+            Measurement::BloodPressure {
+                systolic: 120.0 + i as f64,
+                diastolic: 80.0,
+                pulse: Some(64.0),
+            },
+            at,
+            offset,
+        );
+        readings.push(nara.readings().add(new).expect("stored offline"));
+    }
+    assert_eq!(nara.pending_uploads().expect("counts"), 14);
+
+    let mut seen = Vec::new();
+    let report = nara
+        .region()
+        .sync_now(Duration::from_secs(120), |p| seen.push(p))
+        .await
+        .expect("syncs");
+    assert!(report.finished, "{report:?}");
+    assert_eq!(
+        (report.created, report.already_there, report.rejected),
+        (14, 0, 0)
+    );
+    assert_eq!(nara.pending_uploads().expect("counts"), 0);
+    assert_eq!(seen.last().map(|p| (p.uploaded, p.total)), Some((14, 14)));
+
+    for reading in &readings {
+        let found = on_server(region, reading).await;
+        assert_eq!(found.len(), 1, "exactly one Observation for {}", reading.id);
+        let obs = &found[0];
+        assert_eq!(
+            obs["subject"]["reference"],
+            format!("Patient/{}", region.patient)
+        );
+        assert!(coding(&obs["code"]).contains(&("http://loinc.org".into(), "85354-9".into())));
+        let components = obs["component"].as_array().expect("components");
+        let systolic = components
+            .iter()
+            .find(|c| coding(&c["code"]).contains(&("http://loinc.org".into(), "8480-6".into())))
+            .expect("a systolic component");
+        let Measurement::BloodPressure { systolic: sent, .. } = reading.measurement else {
+            panic!("a blood pressure");
+        };
+        assert_eq!(systolic["valueQuantity"]["value"].as_f64(), Some(sent));
+        assert_eq!(
+            systolic["valueQuantity"]["system"],
+            "http://unitsofmeasure.org"
+        );
+        assert_eq!(systolic["valueQuantity"]["code"], "mm[Hg]");
+        let effective = obs["effectiveDateTime"]
+            .as_str()
+            .expect("effectiveDateTime");
+        assert!(
+            effective.ends_with("+01:00"),
+            "the patient's offset is kept: {effective}"
+        );
+    }
+
+    // Nothing is sent twice.
+    let again = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert_eq!(
+        (again.created, again.already_there, again.bytes_sent),
+        (0, 0, 0),
+        "no upload at all the second time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_without_login_says_so_and_keeps_the_readings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("x"))).expect("opens");
+    nara.readings()
+        .add(NewReading::manual(
+            Measurement::HeartRate { bpm: 70.0 },
+            Timestamp::now(),
+            jiff::tz::Offset::UTC,
+        ))
+        .expect("stored");
+    let err = nara
+        .region()
+        .sync_now(Duration::from_secs(5), |_| {})
+        .await
+        .expect_err("not logged in");
+    assert!(matches!(err, SyncError::NotLoggedIn));
+    assert_eq!(nara.pending_uploads().expect("counts"), 1);
+}
