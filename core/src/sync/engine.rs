@@ -146,6 +146,7 @@ pub(crate) struct RegionState {
     access: tokio::sync::Mutex<Option<AccessToken>>,
     syncing: tokio::sync::Mutex<()>,
     transport: std::sync::RwLock<TransportConfig>,
+    batch_size: std::sync::atomic::AtomicUsize,
     status: std::sync::Mutex<SyncStatus>,
     refreshes: AtomicU64,
 }
@@ -186,6 +187,22 @@ impl Region<'_> {
         match self.state().transport.write() {
             Ok(mut t) => *t = config,
             Err(p) => *p.into_inner() = config,
+        }
+    }
+
+    /// Sets the number of readings per transaction Bundle (default [`BATCH_SIZE`];
+    /// clamped to 1..=1000). Smaller batches cost more requests but lose less work to a
+    /// cut connection.
+    pub fn set_batch_size(&self, readings: usize) {
+        self.state()
+            .batch_size
+            .store(readings.clamp(1, 1000), Ordering::Relaxed);
+    }
+
+    fn batch_size(&self) -> usize {
+        match self.state().batch_size.load(Ordering::Relaxed) {
+            0 => BATCH_SIZE,
+            n => n,
         }
     }
 
@@ -430,7 +447,7 @@ impl Region<'_> {
             let batch = self
                 .nara
                 .store
-                .read(|c, k| outbox::due(c, k, now_secs, BATCH_SIZE))?;
+                .read(|c, k| outbox::due(c, k, now_secs, self.batch_size()))?;
             if batch.is_empty() {
                 break;
             }
