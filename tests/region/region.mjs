@@ -435,7 +435,7 @@ function belongsToOther(ctx, resource) {
 
 const HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'authorization', 'accept-encoding',
-  'content-length', 'content-encoding']);
+  'content-length', 'content-encoding', 'x-tenant-id']);
 const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const HFS = new URL(HFS_URL);
 const HFS_PATH = HFS.pathname.replace(/\/+$/, '');
