@@ -1,0 +1,3 @@
+//! Upload benchmark (work in progress).
+
+fn main() {}
