@@ -73,43 +73,116 @@ pub fn next_due(conn: &Connection) -> Result<Option<i64>, StoreError> {
     )?)
 }
 
+/// What an outbox row stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    /// A reading to create on the server.
+    Reading,
+    /// The withdrawal of a reading that a correction replaced (keyed by the
+    /// correction's row).
+    Retraction,
+}
+
+impl Entity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Entity::Reading => "reading",
+            Entity::Retraction => "retraction",
+        }
+    }
+}
+
+/// A withdrawal to send: the replaced reading, and the correction that replaced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetractionItem {
+    /// The outbox key (the correction's local row number).
+    pub seq: i64,
+    /// The reading that was replaced.
+    pub old: Reading,
+    /// The correction's id.
+    pub replaced_by: ReadingId,
+}
+
+/// Up to `limit` withdrawals whose correction and replaced reading are both on the
+/// server already (so the withdrawal goes in a later Bundle than either create).
+pub fn due_retractions(
+    conn: &Connection,
+    cipher: &Cipher,
+    limit: usize,
+) -> Result<Vec<RetractionItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.entity_seq, n.id, n.supersedes FROM outbox o
+         JOIN readings n ON n.seq = o.entity_seq
+         JOIN readings old ON old.id = n.supersedes
+         WHERE o.entity = 'retraction' AND o.state = ?1
+           AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.entity = 'reading'
+                           AND x.entity_seq IN (n.seq, old.seq))
+         ORDER BY o.entity_seq LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![PENDING, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, new_id, old_id) in rows {
+        let parse = |s: &str| ReadingId::parse(s).ok_or(StoreError::Decode);
+        let old = readings::get(conn, cipher, parse(&old_id)?)?.ok_or(StoreError::Decode)?;
+        out.push(RetractionItem {
+            seq,
+            old,
+            replaced_by: parse(&new_id)?,
+        });
+    }
+    Ok(out)
+}
+
 /// The server has these changes: drop them from the outbox.
-pub fn done(tx: &Transaction<'_>, seqs: &[i64]) -> Result<(), StoreError> {
-    let mut stmt =
-        tx.prepare_cached("DELETE FROM outbox WHERE entity = 'reading' AND entity_seq = ?1")?;
+pub fn done(tx: &Transaction<'_>, entity: Entity, seqs: &[i64]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE entity = ?1 AND entity_seq = ?2")?;
     for seq in seqs {
-        stmt.execute([seq])?;
+        stmt.execute(params![entity.as_str(), seq])?;
     }
     Ok(())
 }
 
 /// A transient failure: try again at `next_at` (unix seconds).
-pub fn retry_later(tx: &Transaction<'_>, seqs: &[i64], next_at: i64) -> Result<(), StoreError> {
+pub fn retry_later(
+    tx: &Transaction<'_>,
+    entity: Entity,
+    seqs: &[i64],
+    next_at: i64,
+) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2
-         WHERE entity = 'reading' AND entity_seq = ?1",
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?3
+         WHERE entity = ?1 AND entity_seq = ?2",
     )?;
     for seq in seqs {
-        stmt.execute(params![seq, next_at])?;
+        stmt.execute(params![entity.as_str(), seq, next_at])?;
     }
     Ok(())
 }
 
 /// The server rejected this change: keep it, marked with `error` (a code, no content).
-pub fn fail(tx: &Transaction<'_>, seq: i64, error: &str) -> Result<(), StoreError> {
+pub fn fail(tx: &Transaction<'_>, entity: Entity, seq: i64, error: &str) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "UPDATE outbox SET state = ?2, attempts = attempts + 1, error = ?3
-         WHERE entity = 'reading' AND entity_seq = ?1",
+        "UPDATE outbox SET state = ?3, attempts = attempts + 1, error = ?4
+         WHERE entity = ?1 AND entity_seq = ?2",
     )?
-    .execute(params![seq, FAILED, error])?;
+    .execute(params![entity.as_str(), seq, FAILED, error])?;
     Ok(())
 }
 
-/// Readings the server rejected, with the error code.
+/// Readings the server rejected, with the error code (a refused withdrawal is
+/// reported under the correction's id).
 pub fn failed(conn: &Connection) -> Result<Vec<(ReadingId, String)>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, coalesce(o.error, '') FROM outbox o JOIN readings r ON r.seq = o.entity_seq
-         WHERE o.entity = 'reading' AND o.state = ?1 ORDER BY o.entity_seq",
+         WHERE o.state = ?1 ORDER BY o.entity_seq, o.entity",
     )?;
     let rows = stmt
         .query_map([FAILED], |r| {

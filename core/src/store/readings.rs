@@ -199,8 +199,14 @@ pub fn insert_sealed(tx: &Transaction<'_>, s: &SealedReading) -> Result<bool, St
         s.triage
     ])? == 1;
     if inserted {
+        let seq = tx.last_insert_rowid();
         tx.prepare_cached("INSERT INTO outbox (entity, entity_seq) VALUES ('reading', ?1)")?
-            .execute([tx.last_insert_rowid()])?;
+            .execute([seq])?;
+        if s.supersedes.is_some() {
+            // The replaced reading is withdrawn on the server once both are there.
+            tx.prepare_cached("INSERT INTO outbox (entity, entity_seq) VALUES ('retraction', ?1)")?
+                .execute([seq])?;
+        }
     }
     Ok(inserted)
 }

@@ -291,10 +291,9 @@ pub fn prepare_login(
     redirect_uri: &Url,
 ) -> Result<PendingLogin, AuthError> {
     config.require_s256()?;
-    let bad = |_| AuthError::Discovery("bad endpoint".into());
     let client = SmartClient::new(ClientId::new(client_id.to_owned()))
-        .set_auth_uri(AuthUrl::new(config.authorization_endpoint.clone()).map_err(bad)?)
-        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(bad)?);
+        .set_auth_uri(AuthUrl::new(config.authorization_endpoint.clone()).map_err(bad_endpoint)?)
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(bad_endpoint)?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (authorize_url, state) = client
         .authorize_url(CsrfToken::new_random)
@@ -371,6 +370,24 @@ pub struct LoggedIn {
 #[error("{0}")]
 struct HttpFailure(String);
 
+/// The `oauth2` crate's HTTP client, over our reqwest client. (A named type rather than
+/// a closure, so the futures that hold it stay `Send` for every lifetime.)
+struct OAuthHttp<'a>(&'a reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_> {
+    type Error = HttpFailure;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpFailure>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(send(self.0, request))
+    }
+}
+
+fn bad_endpoint<E>(_: E) -> AuthError {
+    AuthError::Discovery("bad endpoint".into())
+}
+
 async fn send(
     http: &reqwest::Client,
     request: oauth2::HttpRequest,
@@ -429,11 +446,12 @@ pub async fn exchange(
     code: AuthorizationCode,
     now: Timestamp,
 ) -> Result<LoggedIn, AuthError> {
-    let bad = |_| AuthError::Discovery("bad endpoint".into());
     let client = SmartClient::new(ClientId::new(pending.client_id.clone()))
-        .set_token_uri(TokenUrl::new(pending.config.token_endpoint.clone()).map_err(bad)?)
-        .set_redirect_uri(RedirectUrl::new(pending.redirect_uri.to_string()).map_err(bad)?);
-    let send_fn = |r| send(http, r);
+        .set_token_uri(TokenUrl::new(pending.config.token_endpoint.clone()).map_err(bad_endpoint)?)
+        .set_redirect_uri(
+            RedirectUrl::new(pending.redirect_uri.to_string()).map_err(bad_endpoint)?,
+        );
+    let send_fn = OAuthHttp(http);
     let response = client
         .exchange_code(code)
         .set_pkce_verifier(pending.verifier)
@@ -471,10 +489,9 @@ pub async fn refresh(
     refresh_token: &RefreshToken,
     now: Timestamp,
 ) -> Result<(AccessToken, Option<RefreshToken>), AuthError> {
-    let bad = |_| AuthError::Discovery("bad endpoint".into());
     let client = SmartClient::new(ClientId::new(session.client_id.clone()))
-        .set_token_uri(TokenUrl::new(session.token_endpoint.clone()).map_err(bad)?);
-    let send_fn = |r| send(http, r);
+        .set_token_uri(TokenUrl::new(session.token_endpoint.clone()).map_err(bad_endpoint)?);
+    let send_fn = OAuthHttp(http);
     let response = client
         .exchange_refresh_token(refresh_token)
         .request_async(&send_fn)
@@ -495,11 +512,10 @@ pub async fn revoke(
     let Some(endpoint) = &session.revocation_endpoint else {
         return Ok(());
     };
-    let bad = |_| AuthError::Discovery("bad endpoint".into());
     let client = SmartClient::new(ClientId::new(session.client_id.clone()))
-        .set_token_uri(TokenUrl::new(session.token_endpoint.clone()).map_err(bad)?)
-        .set_revocation_url(RevocationUrl::new(endpoint.clone()).map_err(bad)?);
-    let send_fn = |r| send(http, r);
+        .set_token_uri(TokenUrl::new(session.token_endpoint.clone()).map_err(bad_endpoint)?)
+        .set_revocation_url(RevocationUrl::new(endpoint.clone()).map_err(bad_endpoint)?);
+    let send_fn = OAuthHttp(http);
     client
         .revoke_token(StandardRevocableToken::RefreshToken(refresh_token))
         .map_err(|_| AuthError::Token("revocation not configured".into()))?

@@ -26,7 +26,10 @@ use crate::Nara;
 use crate::domain::reading::ReadingId;
 use crate::observe::Change;
 use crate::store::StoreError;
-use crate::store::outbox::{self, OutboxItem};
+use crate::store::outbox::{self, Entity};
+
+/// An outbox row: what it stands for and its local row number.
+type Key = (Entity, i64);
 use crate::sync::auth::{self, AccessToken, AuthBrowser, AuthError, PendingLogin, Session};
 use crate::sync::fhir;
 use crate::sync::transport::{self, TransportConfig};
@@ -442,12 +445,10 @@ impl Region<'_> {
             SyncError::Auth(AuthError::Transport(transport::TransportError::InvalidUrl))
         })?;
         let mut failures = 0u32;
+        let patient = fhir::PatientId::new(session.patient.clone())
+            .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
         loop {
-            let now_secs = self.nara.now().as_second();
-            let batch = self
-                .nara
-                .store
-                .read(|c, k| outbox::due(c, k, now_secs, self.batch_size()))?;
+            let batch = self.next_batch(&patient, &mut report)?;
             if batch.is_empty() {
                 break;
             }
@@ -456,8 +457,9 @@ impl Region<'_> {
                 report.remaining = self.nara.pending_uploads()?;
                 return Ok(report);
             }
+            let keys: Vec<Key> = batch.iter().map(|(k, _)| *k).collect();
             match self
-                .send_batch(&base, session, &batch, remaining, &mut report)
+                .send_batch(&base, batch, remaining, &mut report)
                 .await?
             {
                 BatchOutcome::Settled => {
@@ -474,10 +476,12 @@ impl Region<'_> {
                 }
                 BatchOutcome::Transient(reason) => {
                     failures += 1;
-                    let seqs: Vec<i64> = batch.iter().map(|i| i.seq).collect();
-                    self.nara
-                        .store
-                        .write(|tx, _| outbox::retry_later(tx, &seqs, 0))?;
+                    self.nara.store.write(|tx, _| {
+                        for (entity, seq) in &keys {
+                            outbox::retry_later(tx, *entity, &[*seq], 0)?;
+                        }
+                        Ok::<_, StoreError>(())
+                    })?;
                     let wait = backoff(failures, self.nara.store.random16()?);
                     if tokio::time::Instant::now() + wait >= deadline {
                         report.remaining = self.nara.pending_uploads()?;
@@ -496,29 +500,62 @@ impl Region<'_> {
         Ok(report)
     }
 
-    async fn send_batch(
+    /// The next Bundle's entries: readings first, then withdrawals of replaced readings
+    /// whose creates are done. A change that cannot be mapped is kept, marked, skipped.
+    fn next_batch(
         &self,
-        base: &Url,
-        session: &Session,
-        batch: &[OutboxItem],
-        remaining: Duration,
+        patient: &fhir::PatientId,
         report: &mut SyncReport,
-    ) -> Result<BatchOutcome, SyncError> {
-        // Map first: a reading that cannot be mapped is kept and marked, never sent.
-        let patient = fhir::PatientId::new(session.patient.clone())
-            .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
-        let mut sendable = Vec::with_capacity(batch.len());
-        for item in batch {
-            match fhir::reading_entry(&item.reading, &patient) {
-                Ok(entry) => sendable.push((item.seq, entry)),
-                Err(_) => {
-                    self.nara
-                        .store
-                        .write(|tx, _| outbox::fail(tx, item.seq, "mapping"))?;
-                    report.rejected += 1;
+    ) -> Result<Vec<(Key, fhir::BundleEntry)>, SyncError> {
+        let now_secs = self.nara.now().as_second();
+        let size = self.batch_size();
+        let mut entries = Vec::new();
+        let mut unmappable = Vec::new();
+        let readings = self
+            .nara
+            .store
+            .read(|c, k| outbox::due(c, k, now_secs, size))?;
+        for item in readings {
+            match fhir::reading_entry(&item.reading, patient) {
+                Ok(entry) => entries.push(((Entity::Reading, item.seq), entry)),
+                Err(_) => unmappable.push((Entity::Reading, item.seq)),
+            }
+        }
+        if entries.is_empty() && unmappable.is_empty() {
+            let retractions = self
+                .nara
+                .store
+                .read(|c, k| outbox::due_retractions(c, k, size))?;
+            for item in retractions {
+                match fhir::retraction_entry(&item.old, item.replaced_by, patient) {
+                    Ok(entry) => entries.push(((Entity::Retraction, item.seq), entry)),
+                    Err(_) => unmappable.push((Entity::Retraction, item.seq)),
                 }
             }
         }
+        if !unmappable.is_empty() {
+            report.rejected += unmappable.len() as u64;
+            self.nara.store.write(|tx, _| {
+                for (entity, seq) in &unmappable {
+                    outbox::fail(tx, *entity, *seq, "mapping")?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
+            if entries.is_empty() {
+                // Look again: the failed rows no longer count as due.
+                return self.next_batch(patient, report);
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn send_batch(
+        &self,
+        base: &Url,
+        sendable: Vec<(Key, fhir::BundleEntry)>,
+        remaining: Duration,
+        report: &mut SyncReport,
+    ) -> Result<BatchOutcome, SyncError> {
         // Bisect on whole-bundle refusals: a transaction is all or nothing.
         let mut stack = vec![sendable];
         while let Some(part) = stack.pop() {
@@ -565,9 +602,10 @@ impl Region<'_> {
                         stack.push(first);
                     } else {
                         let code = format!("http_{}", f.status);
+                        let (entity, seq) = part[0].0;
                         self.nara
                             .store
-                            .write(|tx, _| outbox::fail(tx, part[0].0, &code))?;
+                            .write(|tx, _| outbox::fail(tx, entity, seq, &code))?;
                         report.rejected += 1;
                     }
                     continue;
@@ -581,31 +619,36 @@ impl Region<'_> {
             let mut confirmed = Vec::new();
             let mut retry = Vec::new();
             let mut rejected = Vec::new();
-            for ((seq, _), outcome) in part.iter().zip(outcomes) {
+            for ((key, _), outcome) in part.iter().zip(outcomes) {
                 match outcome {
                     fhir::EntryOutcome::Created { .. } => {
                         report.created += 1;
-                        confirmed.push(*seq);
+                        confirmed.push(*key);
                     }
                     fhir::EntryOutcome::AlreadyThere { .. }
                     | fhir::EntryOutcome::Updated { .. } => {
                         report.already_there += 1;
-                        confirmed.push(*seq);
+                        confirmed.push(*key);
                     }
                     fhir::EntryOutcome::Conflict { status, .. }
                     | fhir::EntryOutcome::Rejected { status, .. } => {
                         report.rejected += 1;
-                        rejected.push((*seq, format!("http_{status}")));
+                        rejected.push((*key, format!("http_{status}")));
                     }
-                    fhir::EntryOutcome::Retry { .. } => retry.push(*seq),
+                    fhir::EntryOutcome::Retry { .. } => retry.push(*key),
                 }
             }
             self.nara.store.write(|tx, _| {
-                outbox::done(tx, &confirmed)?;
-                for (seq, code) in &rejected {
-                    outbox::fail(tx, *seq, code)?;
+                for (entity, seq) in &confirmed {
+                    outbox::done(tx, *entity, &[*seq])?;
                 }
-                outbox::retry_later(tx, &retry, 0)
+                for ((entity, seq), code) in &rejected {
+                    outbox::fail(tx, *entity, *seq, code)?;
+                }
+                for (entity, seq) in &retry {
+                    outbox::retry_later(tx, *entity, &[*seq], 0)?;
+                }
+                Ok::<_, StoreError>(())
             })?;
             self.set_live(|s| s.in_flight = 0);
             if !retry.is_empty() {
@@ -810,6 +853,16 @@ fn backoff(failures: u32, random: [u8; 16]) -> Duration {
         .min(30_000);
     let r = u64::from(u16::from_le_bytes([random[0], random[1]]));
     Duration::from_millis(cap_ms / 2 + cap_ms * r / 2 / 65_535)
+}
+
+/// The sync futures must be `Send` for any lifetime, so the bindings can spawn them on
+/// the core's runtime. (Compile-time check.)
+#[allow(dead_code)]
+fn futures_are_send(nara: &Nara, browser: &dyn AuthBrowser, url: &Url) {
+    fn send<T: Send>(_: T) {}
+    let region = Region { nara };
+    send(region.login(url, "client", url, browser));
+    send(region.sync_now(Duration::ZERO, |_| {}));
 }
 
 #[cfg(test)]
