@@ -1,7 +1,9 @@
 //! `nara demo`: a scripted week of Anna's home monitoring, in a throwaway store.
 //!
-//! Deterministic values, a movable clock, and at the end a scan of every file in the
-//! data dir for plaintext patient data.
+//! Deterministic values, a movable clock, a sync with the test region (started on
+//! loopback by `tests/region/up`, or `--region URL`, or none with `--offline`; see
+//! [`crate::demo_region`]), and at the end a scan of every file in the data dir for
+//! plaintext patient data.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +35,16 @@ pub struct DemoArgs {
     /// Keep the demo's data in this (new or empty) directory instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Sync with a region that is already running at this FHIR URL instead of starting
+    /// the test region (`tests/region/up`) on loopback.
+    #[arg(long, value_name = "URL", conflicts_with = "offline")]
+    pub region: Option<String>,
+    /// The test login's user (default: NARA_TEST_USER from the region, else anna).
+    #[arg(long, value_name = "USER", conflicts_with = "offline")]
+    pub test_login: Option<String>,
+    /// Only the local story: no region, no sync.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 const TZ: &str = "Europe/Stockholm";
@@ -577,7 +589,21 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         scene.story.say(format!("  other             × {other}"));
     }
 
-    // 8. Privacy.
+    // 8. Sync with the region.
+    let region = if args.offline {
+        serde_json::Value::Null
+    } else {
+        scene.story.heading(
+            "Anna har täckning igen: synk med regionen",
+            "Anna has signal again: sync with the region",
+        );
+        // The region lives in real time: the clock never goes back for the sync.
+        scene.clock.set(scene.nara.now().max(Timestamp::now()));
+        let story = &scene.story;
+        crate::demo_region::sync_step(ctx, &scene.nara, args, &|line| story.say(line))
+    };
+
+    // 9. Privacy.
     scene.story.heading(
         "Integritetskontroll: klartext i datakatalogen?",
         "Privacy check: plaintext in the data dir?",
@@ -597,7 +623,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
     ));
     scene.story.say(format!("  {hits} plaintext hits"));
 
-    // 9. Integrity.
+    // 10. Integrity.
     scene
         .story
         .heading("Databasens integritet", "Database integrity");
@@ -626,6 +652,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
             "plaintext_hits": hits,
             "files_scanned": files,
             "integrity_ok": integrity,
+            "region": region,
         }))?;
     }
     if hits > 0 || !integrity {

@@ -6,6 +6,7 @@
 
 mod commands;
 mod demo;
+mod demo_region;
 mod render;
 
 use std::io::Write;
@@ -52,7 +53,7 @@ enum Command {
     Trend(commands::trend::TrendArgs),
     /// Measurement schedules, today's tasks, adherence and reminders.
     Schedule(commands::schedule::ScheduleArgs),
-    /// Care-team thresholds (developer tool until sync exists).
+    /// Care-team thresholds (developer tool; `nara sync` applies the region's).
     #[command(subcommand)]
     Thresholds(commands::thresholds::ThresholdsCmd),
     /// Delete every reading, the database and the keys. Irreversible.
@@ -61,7 +62,17 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Run a scripted patient story in a temporary store.
+    /// Log in to a region (SMART on FHIR): the browser, or --test-login for the test region.
+    Login(commands::region::LoginArgs),
+    /// Upload waiting readings and download the care plan, with a progress bar.
+    Sync(commands::region::SyncArgs),
+    /// Sync state: logged in, pending, failed, last success.
+    Status,
+    /// Log out: revoke the login and wipe this computer's data (refused while readings
+    /// wait for upload, unless --force).
+    Logout(commands::region::LogoutArgs),
+    /// Run a scripted patient story in a temporary store, then sync it with the test
+    /// region (started on loopback; --region URL to use a running one, --offline for none).
     Demo(demo::DemoArgs),
 }
 
@@ -135,6 +146,10 @@ fn main() -> ExitCode {
         Command::Schedule(args) => commands::schedule::run(&ctx, args),
         Command::Thresholds(cmd) => commands::thresholds::run(&ctx, cmd),
         Command::Wipe { yes } => commands::wipe::run(&ctx, yes),
+        Command::Login(args) => commands::region::login(&ctx, &args),
+        Command::Sync(args) => commands::region::sync(&ctx, &args),
+        Command::Status => commands::region::status(&ctx),
+        Command::Logout(args) => commands::region::logout(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
     };
     match result {

@@ -27,7 +27,7 @@ fn stdout(o: &Output) -> String {
 #[test]
 fn demo_runs_and_finds_no_plaintext() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let o = nara(&tmp.path().join("unused"), &["demo"]);
+    let o = nara(&tmp.path().join("unused"), &["demo", "--offline"]);
     let out = stdout(&o);
     assert!(
         o.status.success(),
@@ -87,4 +87,137 @@ fn passphrase_provider_works() {
         !tmp.path().join("nara-keys").exists(),
         "no key file with a passphrase"
     );
+}
+
+#[test]
+fn status_without_login() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let o = nara(&dir, &["status", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["logged_in"], false);
+    assert_eq!(v["login_required"], false);
+    assert_eq!(v["pending"], 0);
+    assert!(v.get("last_success").is_none(), "{v}");
+
+    let o = nara(&dir, &["--lang", "en", "status"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("Logged in") && out.contains("never"), "{out}");
+    assert!(out.contains("nara login --region URL"), "{out}");
+}
+
+#[test]
+fn sync_without_login_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let o = nara(&dir, &["reading", "add", "weight", "82.4"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = nara(&dir, &["--lang", "en", "sync"]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Not logged in to a region"), "{err}");
+    assert!(err.contains("Inte inloggad"), "both languages: {err}");
+    assert!(err.contains("nara login --region URL"), "{err}");
+    assert!(o.stdout.is_empty(), "nothing on stdout: {}", stdout(&o));
+    // The reading is still waiting.
+    let o = nara(&dir, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["pending"], 1);
+}
+
+#[test]
+fn login_refuses_insecure_urls() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    // --dev-http allows http only to loopback.
+    let o = nara(
+        &dir,
+        &[
+            "--lang",
+            "en",
+            "login",
+            "--region",
+            "http://example.org/fhir",
+            "--test-login",
+            "anna",
+            "--dev-http",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("https://") && err.contains("--dev-http"),
+        "{err}"
+    );
+    // Without --dev-http, not even loopback http.
+    let o = nara(
+        &dir,
+        &[
+            "login",
+            "--region",
+            "http://127.0.0.1:9/fhir",
+            "--test-login",
+            "anna",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = nara(&dir, &["login", "--region", "not a url"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = nara(&dir, &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["logged_in"], false);
+}
+
+#[test]
+fn logout_refuses_with_pending_uploads_unless_forced() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let o = nara(&dir, &["reading", "add", "bp", "128/82"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = nara(&dir, &["--lang", "sv", "logout"]);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("1 mätningar har inte nått vårdteamet"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 readings have not reached the care team"),
+        "{err}"
+    );
+    let o = nara(&dir, &["reading", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "nothing was wiped");
+
+    let o = nara(&dir, &["logout", "--force", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["wiped"], true);
+    assert_eq!(v["lost_unsynced"], 1);
+}
+
+#[test]
+fn demo_continues_offline_when_the_region_is_unreachable() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = nara(
+        &tmp.path().join("unused"),
+        &[
+            "--lang",
+            "en",
+            "demo",
+            "--region",
+            "http://127.0.0.1:9/fhir",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(
+        o.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("No contact with the region"), "{out}");
+    assert!(out.contains("continues offline"), "{out}");
+    assert!(out.lines().any(|l| l.trim() == "0 plaintext hits"), "{out}");
 }

@@ -2,6 +2,7 @@
 
 pub mod init;
 pub mod reading;
+pub mod region;
 pub mod schedule;
 pub mod thresholds;
 pub mod trend;

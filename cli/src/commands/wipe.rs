@@ -12,6 +12,7 @@ pub fn run(ctx: &Ctx, yes: bool) -> anyhow::Result<()> {
     }
     let nara = ctx.open()?;
     nara.wipe()?;
+    super::region::Settings::remove(&ctx.data_dir)?;
     if ctx.json {
         return print_json(&serde_json::json!({ "wiped": true }));
     }

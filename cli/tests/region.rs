@@ -1,0 +1,175 @@
+//! End-to-end tests of `nara login | sync | status | logout` and `nara demo` against the
+//! real test region (`tests/region/up`: the FHIR server, the OAuth provider and the
+//! token-checking front on loopback; it installs what it needs into its cache). Nothing
+//! is skipped: when the region cannot start, these tests fail with the script's output.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Starts the region once per test process (a running one is reused) and returns its
+/// `NARA_*` lines.
+fn region() -> &'static HashMap<String, String> {
+    static REGION: OnceLock<HashMap<String, String>> = OnceLock::new();
+    REGION.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root");
+        let out = Command::new(root.join("tests/region/up"))
+            .output()
+            .expect("tests/region/up runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "tests/region/up failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env: HashMap<String, String> = stdout
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        for key in ["NARA_FHIR_URL", "NARA_TEST_USER", "NARA_TEST_PATIENT"] {
+            assert!(env.contains_key(key), "tests/region/up printed no {key}");
+        }
+        env
+    })
+}
+
+fn nara(data_dir: &Path, args: &[&str]) -> Output {
+    let key = data_dir
+        .parent()
+        .map(|p| p.join("test.key"))
+        .unwrap_or_else(|| "test.key".into());
+    Command::new(env!("CARGO_BIN_EXE_nara"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--key-file")
+        .arg(key)
+        .args(args)
+        .env_remove("NARA_PASSPHRASE")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run nara")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("json on stdout")
+}
+
+#[test]
+fn login_sync_status_logout() {
+    let env = region();
+    let url = &env["NARA_FHIR_URL"];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+
+    let v = json(&nara(
+        &dir,
+        &[
+            "login",
+            "--region",
+            url,
+            "--test-login",
+            &env["NARA_TEST_USER"],
+            "--dev-http",
+            "--json",
+        ],
+    ));
+    assert_eq!(v["logged_in"], true);
+    assert_eq!(v["patient"], env["NARA_TEST_PATIENT"].as_str());
+
+    json(&nara(
+        &dir,
+        &["reading", "add", "bp", "142/91", "--pulse", "72", "--json"],
+    ));
+    json(&nara(&dir, &["reading", "add", "weight", "82.4", "--json"]));
+    let v = json(&nara(&dir, &["status", "--json"]));
+    assert_eq!(v["logged_in"], true);
+    assert_eq!(v["pending"], 2);
+    assert_eq!(v["region"], url.as_str());
+
+    // --dev-http was remembered at login: sync needs no flag.
+    let v = json(&nara(&dir, &["sync", "--json"]));
+    let report = &v["report"];
+    assert_eq!(report["finished"], true, "{v}");
+    assert_eq!(
+        report["created"].as_u64().unwrap_or(0) + report["already_there"].as_u64().unwrap_or(0),
+        2,
+        "{v}"
+    );
+    assert_eq!(report["rejected"], 0, "{v}");
+    assert_eq!(report["remaining"], 0, "{v}");
+
+    let v = json(&nara(&dir, &["status", "--json"]));
+    assert_eq!(v["logged_in"], true, "{v}");
+    assert_eq!(v["login_required"], false, "{v}");
+    assert_eq!(v["pending"], 0, "{v}");
+    assert_eq!(v["failed"].as_array().map(Vec::len), Some(0), "{v}");
+    assert!(
+        v["last_success"].as_str().is_some_and(|s| !s.is_empty()),
+        "a last success: {v}"
+    );
+
+    // The human table too.
+    let o = nara(&dir, &["--lang", "en", "sync"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Created at the region") && out.contains("Bytes sent"),
+        "{out}"
+    );
+
+    // A reading not yet uploaded blocks the logout; after a sync it goes.
+    json(&nara(&dir, &["reading", "add", "glucose", "6.1", "--json"]));
+    let o = nara(&dir, &["logout"]);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    json(&nara(&dir, &["sync", "--json"]));
+    let v = json(&nara(&dir, &["logout", "--json"]));
+    assert_eq!(v["logged_out"], true);
+    assert_eq!(v["lost_unsynced"], 0);
+    let v = json(&nara(&dir, &["status", "--json"]));
+    assert_eq!(v["logged_in"], false, "{v}");
+    assert!(v["region"].is_null(), "CLI settings removed: {v}");
+}
+
+#[test]
+fn demo_starts_the_region_logs_in_and_syncs() {
+    // Make sure the region runs before the demo's own `tests/region/up` reuses it (two
+    // starts at once would race).
+    region();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let v = json(&nara(&tmp.path().join("unused"), &["demo", "--json"]));
+    let region = &v["region"];
+    assert_eq!(region["offline"], false, "{v}");
+    assert_eq!(region["report"]["finished"], true, "{v}");
+    // Every reading has the region's answer (stored, already there, or refused), and a
+    // refused one is kept and listed with its error code.
+    let report = &region["report"];
+    let answered = ["created", "already_there", "rejected"]
+        .iter()
+        .map(|k| report[*k].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    let readings = v["readings"].as_u64().unwrap_or(u64::MAX);
+    assert!(answered >= readings, "every reading went: {v}");
+    assert!(report["created"].as_u64().unwrap_or(0) > 0, "{v}");
+    assert_eq!(
+        region["status"]["failed"].as_array().map(Vec::len),
+        report["rejected"]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok()),
+        "{v}"
+    );
+    assert_eq!(region["status"]["pending"], 0, "{v}");
+    assert!(region["status"]["last_success"].is_string(), "{v}");
+    assert_eq!(v["plaintext_hits"], 0);
+    assert_eq!(v["integrity_ok"], true);
+}
