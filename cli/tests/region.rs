@@ -97,6 +97,18 @@ fn login_sync_status_logout() {
     assert_eq!(v["pending"], 2);
     assert_eq!(v["region"], url.as_str());
 
+    // No time left: the sync stops cleanly, says so and exits 4; nothing is lost.
+    let o = nara(&dir, &["--lang", "en", "sync", "--budget-secs", "0"]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("did not finish: 2 readings"), "{err}");
+    let v = json(&nara(&dir, &["status", "--json"]));
+    assert_eq!(v["pending"], 2, "{v}");
+    assert!(
+        v["last_error"].is_string(),
+        "the unfinished sync is remembered: {v}"
+    );
+
     // --dev-http was remembered at login: sync needs no flag.
     let v = json(&nara(&dir, &["sync", "--json"]));
     let report = &v["report"];
@@ -117,6 +129,10 @@ fn login_sync_status_logout() {
     assert!(
         v["last_success"].as_str().is_some_and(|s| !s.is_empty()),
         "a last success: {v}"
+    );
+    assert!(
+        v.get("last_error").is_none(),
+        "cleared by the finished sync: {v}"
     );
 
     // The human table too.
