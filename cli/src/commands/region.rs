@@ -504,12 +504,11 @@ fn done_page(ok: bool) -> String {
 
 // -------------------------------------------------------------------------- sync
 
-/// A progress bar on stderr (hidden when stderr is not a terminal or for JSON).
-pub fn progress_bar(ctx: &Ctx) -> ProgressBar {
-    if ctx.json || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+/// A progress bar for stderr, drawn from the first progress report on (never when
+/// stderr is not a terminal or for JSON). Returns the bar and whether to show it.
+pub fn progress_bar(ctx: &Ctx) -> (ProgressBar, bool) {
+    let visible = !ctx.json && std::io::stderr().is_terminal();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     let style = ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {msg}")
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -519,8 +518,7 @@ pub fn progress_bar(ctx: &Ctx) -> ProgressBar {
     } else {
         "syncing"
     });
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    (bar, visible)
 }
 
 /// Runs `sync_now` with a progress bar; the report or the error, the bar cleared.
@@ -529,12 +527,17 @@ pub async fn sync_with_progress(
     nara: &Nara,
     budget: Duration,
 ) -> Result<SyncReport, SyncError> {
-    let bar = progress_bar(ctx);
+    let (bar, visible) = progress_bar(ctx);
+    let mut shown = false;
     let result = nara
         .region()
         .sync_now(budget, |p: SyncProgress| {
             bar.set_length(p.total);
             bar.set_position(p.uploaded);
+            if visible && !shown {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                shown = true;
+            }
         })
         .await;
     bar.finish_and_clear();
@@ -569,7 +572,7 @@ pub fn report_table(ctx: &Ctx, r: &SyncReport) -> String {
     ];
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+        .set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(if sv {
         ["Synk", "Antal"]
     } else {
@@ -729,7 +732,7 @@ pub fn status_table(ctx: &Ctx, status: &SyncStatus, settings: &Settings) -> Stri
     ];
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+        .set_content_arrangement(ContentArrangement::Disabled);
     for (s, e, v) in rows {
         t.add_row(vec![if sv { s } else { e }.to_owned(), v]);
     }
