@@ -187,3 +187,53 @@ async fn sync_without_login_says_so_and_keeps_the_readings() {
     assert!(matches!(err, SyncError::NotLoggedIn));
     assert_eq!(nara.pending_uploads().expect("counts"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_reaches_the_server_and_withdraws_the_reading_it_replaces() {
+    let region = region();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = logged_in(&dir, region).await;
+    let offset = jiff::tz::Offset::from_seconds(3600).expect("offset");
+    let at = Timestamp::now() - SignedDuration::from_hours(1);
+    let typo = nara
+        .readings()
+        .add(NewReading::manual(
+            Measurement::BodyWeight { kg: 28.4 },
+            at,
+            offset,
+        ))
+        .expect("stored");
+    let first = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert_eq!(first.created, 1);
+    // The patient meant 82.4 kg: a correction, never an edit.
+    let fixed = nara
+        .readings()
+        .correct(
+            typo.id,
+            NewReading::manual(Measurement::BodyWeight { kg: 82.4 }, at, offset),
+        )
+        .expect("corrected");
+    let second = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert!(second.finished, "{second:?}");
+    assert_eq!((second.created, second.rejected), (1, 0), "{second:?}");
+    assert_eq!(nara.pending_uploads().expect("counts"), 0);
+    let old = on_server(region, &typo).await;
+    let new = on_server(region, &fixed).await;
+    assert_eq!(
+        (old.len(), new.len()),
+        (1, 1),
+        "one of each, nothing duplicated"
+    );
+    assert_eq!(old[0]["status"], "entered-in-error");
+    assert_eq!(new[0]["status"], "amended");
+    assert_eq!(new[0]["valueQuantity"]["value"].as_f64(), Some(82.4));
+    assert!(nara.region().status().expect("status").failed.is_empty());
+}

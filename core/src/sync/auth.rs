@@ -20,7 +20,7 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, ExtraTokenFields, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RevocationUrl, Scope, StandardRevocableToken,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, StandardRevocableToken,
     StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
@@ -30,13 +30,14 @@ use url::Url;
 use crate::sync::transport::{self, TransportConfig, TransportError};
 
 /// Scopes Nära asks for: who the patient is, offline access (a refresh token), and what
-/// the sync reads and writes.
+/// the sync reads and writes (`.u` withdraws a reading a correction replaced).
 pub const SCOPES: &[&str] = &[
     "openid",
     "fhirUser",
     "launch/patient",
     "offline_access",
     "patient/Observation.c",
+    "patient/Observation.u",
     "patient/Observation.rs",
     "patient/Goal.rs",
     "patient/CarePlan.rs",
@@ -503,7 +504,9 @@ pub async fn refresh(
     ))
 }
 
-/// Revokes the refresh token (and with it, at most providers, its access tokens).
+/// Revokes the refresh token (RFC 7009; at most providers its access tokens go with
+/// it). A plain form POST through our transport, so the development switch for loopback
+/// http applies here as everywhere else.
 pub async fn revoke(
     http: &reqwest::Client,
     session: &Session,
@@ -512,19 +515,27 @@ pub async fn revoke(
     let Some(endpoint) = &session.revocation_endpoint else {
         return Ok(());
     };
-    let client = SmartClient::new(ClientId::new(session.client_id.clone()))
-        .set_token_uri(TokenUrl::new(session.token_endpoint.clone()).map_err(bad_endpoint)?)
-        .set_revocation_url(RevocationUrl::new(endpoint.clone()).map_err(bad_endpoint)?);
-    let send_fn = OAuthHttp(http);
-    client
-        .revoke_token(StandardRevocableToken::RefreshToken(refresh_token))
-        .map_err(|_| AuthError::Token("revocation not configured".into()))?
-        .request_async(&send_fn)
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", refresh_token.secret())
+        .append_pair("token_type_hint", "refresh_token")
+        .append_pair("client_id", &session.client_id)
+        .finish();
+    let response = http
+        .post(endpoint.as_str())
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
         .await
-        .map_err(|e| match e {
-            oauth2::RequestTokenError::Request(f) => AuthError::Network(f.0),
-            _ => AuthError::Token("revocation failed".into()),
-        })
+        .map_err(|e| AuthError::Network(without_url(&e)))?;
+    // RFC 7009 §2.2: 200 also for a token that was already invalid.
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(AuthError::Token(format!(
+            "revocation answered HTTP {}",
+            response.status().as_u16()
+        )))
+    }
 }
 
 #[cfg(test)]

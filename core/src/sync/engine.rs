@@ -38,6 +38,7 @@ const SESSION_KEY: &str = "login/session";
 const REFRESH_KEY: &str = "login/refresh_token";
 const LAST_SUCCESS_KEY: &str = "sync/last_success";
 const CURSOR_PREFIX: &str = "cursor/";
+const LAST_ERROR_KEY: &str = "sync/last_error";
 
 /// Readings per transaction Bundle: small enough that a slow link finishes one within
 /// its timeout, large enough that the per-request cost is shared.
@@ -94,6 +95,12 @@ pub struct FailedUpload {
 pub struct SyncStatus {
     /// Logged in to a region.
     pub logged_in: bool,
+    /// The region's FHIR base URL, when logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The patient's FHIR id at the region, when logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient: Option<String>,
     /// The login expired: the patient must log in again (nothing is lost).
     pub login_required: bool,
     /// Readings waiting for upload.
@@ -351,7 +358,8 @@ impl Region<'_> {
 
     /// The current sync state.
     pub fn status(&self) -> Result<SyncStatus, SyncError> {
-        let logged_in = self.session()?.is_some();
+        let session = self.session()?;
+        let logged_in = session.is_some();
         let has_refresh = self.refresh_token()?.is_some();
         let (pending, failed) = self.nara.store.read(|c, _| {
             Ok((
@@ -365,8 +373,18 @@ impl Region<'_> {
             .read(|c, k| outbox::meta_get(c, k, LAST_SUCCESS_KEY))?
             .and_then(|b| String::from_utf8_lossy(&b).parse().ok());
         let live = lock(&self.state().status).clone();
+        let last_error = match live.last_error {
+            Some(e) => Some(e),
+            None => self
+                .nara
+                .store
+                .read(|c, k| outbox::meta_get(c, k, LAST_ERROR_KEY))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        };
         Ok(SyncStatus {
             logged_in,
+            region: session.as_ref().map(|s| s.fhir_base.clone()),
+            patient: session.map(|s| s.patient),
             login_required: logged_in && (!has_refresh || live.login_required),
             pending,
             in_flight: live.in_flight,
@@ -375,12 +393,24 @@ impl Region<'_> {
                 .map(|(reading, error)| FailedUpload { reading, error })
                 .collect(),
             last_success,
-            last_error: live.last_error,
+            last_error,
         })
     }
 
     fn publish(&self) {
         self.nara.observers.publish(Change::SyncChanged);
+    }
+
+    /// Keeps the last error (no patient data in it) for this and later processes.
+    fn remember_error(&self, text: String) -> Result<(), SyncError> {
+        self.nara
+            .store
+            .write(|tx, k| outbox::meta_put(tx, k, LAST_ERROR_KEY, text.as_bytes()))?;
+        self.set_live(|s| {
+            s.last_error = Some(text);
+            s.in_flight = 0;
+        });
+        Ok(())
     }
 
     fn set_live(&self, f: impl FnOnce(&mut SyncStatus)) {
@@ -407,26 +437,19 @@ impl Region<'_> {
         match &result {
             Ok(report) if report.finished => {
                 let now = self.nara.now().to_string();
-                self.nara
-                    .store
-                    .write(|tx, k| outbox::meta_put(tx, k, LAST_SUCCESS_KEY, now.as_bytes()))?;
+                self.nara.store.write(|tx, k| {
+                    outbox::meta_put(tx, k, LAST_SUCCESS_KEY, now.as_bytes())?;
+                    outbox::meta_clear(tx, LAST_ERROR_KEY)
+                })?;
                 self.set_live(|s| {
                     s.last_error = None;
                     s.in_flight = 0;
                 });
             }
-            Ok(_) => self.set_live(|s| {
-                s.last_error =
-                    Some("unfinished: the time budget ran out or the network failed".into());
-                s.in_flight = 0;
-            }),
-            Err(e) => {
-                let text = e.to_string();
-                self.set_live(|s| {
-                    s.last_error = Some(text);
-                    s.in_flight = 0;
-                });
-            }
+            Ok(_) => self.remember_error(
+                "unfinished: the time budget ran out or the network failed".into(),
+            )?,
+            Err(e) => self.remember_error(e.to_string())?,
         }
         result
     }
