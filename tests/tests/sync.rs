@@ -237,3 +237,140 @@ async fn a_correction_reaches_the_server_and_withdraws_the_reading_it_replaces()
     assert_eq!(new[0]["valueQuantity"]["value"].as_f64(), Some(82.4));
     assert!(nara.region().status().expect("status").failed.is_empty());
 }
+
+fn nurse(region: &Region, args: &[&str]) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let out = std::process::Command::new(root.join("tests/region/nurse"))
+        .args(args)
+        .env("NARA_FHIR_DIRECT_URL", &region.fhir_direct_url)
+        .output()
+        .expect("the nurse simulator runs");
+    assert!(
+        out.status.success(),
+        "nurse {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_care_teams_thresholds_and_schedule_arrive_and_apply_to_new_readings() {
+    use nara_core::domain::reading::ReadingKind;
+    use nara_core::domain::triage::{Band, ThresholdOrigin};
+
+    let region = region();
+    // Cecilia is used by this story only, so other tests' writes do not interfere.
+    let patient = "cecilia-1";
+    nurse(
+        region,
+        &[
+            "thresholds",
+            patient,
+            "bp",
+            "--systolic-green",
+            "90-125",
+            "--systolic-yellow",
+            "80-150",
+            "--diastolic-green",
+            "60-85",
+            "--diastolic-yellow",
+            "50-100",
+        ],
+    );
+    nurse(
+        region,
+        &[
+            "schedule",
+            patient,
+            "bp",
+            "--times",
+            "08:00,20:00",
+            "--days",
+            "14",
+        ],
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara =
+        Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("cecilia"))).expect("opens");
+    nara.region().set_transport(dev_transport());
+    let browser = TestLoginBrowser::new("cecilia", dev_transport());
+    let who = nara
+        .region()
+        .login(
+            &Url::parse(&region.fhir_url).expect("url"),
+            "nara-app",
+            &redirect(),
+            &browser,
+        )
+        .await
+        .expect("logs in");
+    assert_eq!(who, patient);
+    let report = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert!(report.finished, "{report:?}");
+    assert!(
+        report.thresholds_applied >= 1 && report.schedules_applied >= 1,
+        "{report:?}"
+    );
+    let set = nara
+        .care_plan()
+        .thresholds(ReadingKind::BloodPressure)
+        .expect("thresholds");
+    assert_eq!(set.rule.origin, ThresholdOrigin::CareTeam);
+    let schedules = nara.care_plan().schedules().expect("schedules");
+    assert!(
+        schedules
+            .iter()
+            .any(|s| s.kind == ReadingKind::BloodPressure && s.times.len() == 2)
+    );
+
+    // 130/80 is within the defaults' target but above this patient's (≤ 125).
+    let reading = nara
+        .readings()
+        .add(NewReading::manual(
+            Measurement::BloodPressure {
+                systolic: 130.0,
+                diastolic: 80.0,
+                pulse: None,
+            },
+            Timestamp::now(),
+            jiff::tz::Offset::from_seconds(3600).expect("offset"),
+        ))
+        .expect("stored");
+    assert_eq!(reading.triage.band, Band::Yellow);
+    assert_eq!(reading.triage.rule.origin, ThresholdOrigin::CareTeam);
+
+    // Nothing changed at the region: an incremental download applies nothing.
+    let again = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert_eq!(
+        (again.thresholds_applied, again.schedules_applied),
+        (0, 0),
+        "{again:?}"
+    );
+
+    // The care team withdraws the thresholds: the defaults apply again.
+    nurse(region, &["withdraw", patient, "bp"]);
+    let after = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert_eq!(after.thresholds_applied, 1, "{after:?}");
+    assert_eq!(
+        nara.care_plan()
+            .thresholds(ReadingKind::BloodPressure)
+            .expect("thresholds")
+            .rule
+            .origin,
+        ThresholdOrigin::Default
+    );
+}
