@@ -223,7 +223,11 @@ async fn a_correction_reaches_the_server_and_withdraws_the_reading_it_replaces()
         .await
         .expect("syncs");
     assert!(second.finished, "{second:?}");
-    assert_eq!((second.created, second.rejected), (1, 0), "{second:?}");
+    assert_eq!(
+        (second.created, second.withdrawn, second.rejected),
+        (1, 1, 0),
+        "{second:?}"
+    );
     assert_eq!(nara.pending_uploads().expect("counts"), 0);
     let old = on_server(region, &typo).await;
     let new = on_server(region, &fixed).await;

@@ -554,6 +554,11 @@ pub fn report_table(ctx: &Ctx, r: &SyncReport) -> String {
             r.created.to_string(),
         ),
         ("Fanns redan", "Already there", r.already_there.to_string()),
+        (
+            "Återkallade (rättade)",
+            "Withdrawn (corrected)",
+            r.withdrawn.to_string(),
+        ),
         ("Avvisade", "Rejected", r.rejected.to_string()),
         ("Väntar kvar", "Remaining", r.remaining.to_string()),
         (

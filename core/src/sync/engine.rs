@@ -133,6 +133,8 @@ pub struct SyncReport {
     pub created: u64,
     /// Readings the server already had (a repeat after a lost answer).
     pub already_there: u64,
+    /// Replaced readings withdrawn on the server (`entered-in-error`).
+    pub withdrawn: u64,
     /// Readings the server refused (kept locally, see [`SyncStatus::failed`]).
     pub rejected: u64,
     /// Readings still waiting (budget ran out or the network failed).
@@ -487,7 +489,7 @@ impl Region<'_> {
             {
                 BatchOutcome::Settled => {
                     failures = 0;
-                    done.uploaded = report.created + report.already_there;
+                    done.uploaded = report.created + report.already_there + report.withdrawn;
                     progress(done);
                 }
                 BatchOutcome::Unauthorized => {
@@ -644,6 +646,10 @@ impl Region<'_> {
             let mut rejected = Vec::new();
             for ((key, _), outcome) in part.iter().zip(outcomes) {
                 match outcome {
+                    o if o.is_done() && key.0 == Entity::Retraction => {
+                        report.withdrawn += 1;
+                        confirmed.push(*key);
+                    }
                     fhir::EntryOutcome::Created { .. } => {
                         report.created += 1;
                         confirmed.push(*key);
