@@ -547,7 +547,7 @@ pub async fn sync_with_progress(
 /// What a sync did, as a table.
 pub fn report_table(ctx: &Ctx, r: &SyncReport) -> String {
     let sv = ctx.lang == Lang::Sv;
-    let rows: [(&str, &str, String); 9] = [
+    let rows: [(&str, &str, String); 10] = [
         (
             "Nya hos regionen",
             "Created at the region",
