@@ -1,5 +1,6 @@
 //! End-to-end test support.
 
+pub mod fault_proxy;
 pub mod region;
 
 use jiff::Timestamp;
