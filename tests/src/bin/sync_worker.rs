@@ -1,0 +1,144 @@
+//! Kill-test helper: a phone that syncs. Opens a Nära store, logs in to the test region
+//! if it has no usable login, adds readings if asked, then runs `sync_now` in a loop
+//! until everything is uploaded. `tests/kill_sync.rs` SIGKILLs it at random instants and
+//! starts it again on the same store.
+//!
+//! Usage: `sync_worker <data dir> <key file>` (the key file outside the data dir, for
+//! the core's `FileKeyProvider`). Settings from the environment:
+//!
+//! | Variable | Meaning |
+//! |---|---|
+//! | `NARA_WORKER_FHIR_URL` | the FHIR base the core is given (the fault proxy) |
+//! | `NARA_WORKER_FRONT_URL` | the region's own FHIR URL (the login's `aud`) |
+//! | `NARA_WORKER_USER` | the test login's user |
+//! | `NARA_WORKER_ADD` | readings to add before syncing (default 0) |
+//! | `NARA_WORKER_FIRST` | number of the first reading added (default 0) |
+//! | `NARA_WORKER_TAG` | the run's tag, at the start of every reading's note |
+//! | `NARA_WORKER_SEED` | seed for the readings, batch sizes and budgets |
+//!
+//! It reports on stdout, one flushed line per event: `opened` (the store is open),
+//! `login` (there was no login),
+//! `relogin` (the login had expired: the region refused the refresh token), `added <id>
+//! <n>` (after `add` returned `Ok`), `syncing` (a `sync_now` starts), `sync <created>
+//! <already there> <remaining>` (it returned),
+//! `error <text>`, and `done` when nothing is left to upload (then it exits 0).
+
+use std::error::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nara_core::sync::engine::SyncError;
+use nara_core::{FileKeyProvider, Nara};
+use nara_tests::SplitMix64;
+use nara_tests::fault_proxy::{ProxiedLogin, dev_transport, redirect_uri, run_reading};
+use url::Url;
+
+fn say(line: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+fn env(name: &str) -> Result<String, Box<dyn Error>> {
+    std::env::var(name).map_err(|_| format!("{name} is not set").into())
+}
+
+fn env_u64(name: &str, default: u64) -> Result<u64, Box<dyn Error>> {
+    match std::env::var(name) {
+        Ok(s) => Ok(s.parse().map_err(|_| format!("{name} is not a number"))?),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Logs in, retrying while the faulty network breaks the discovery or the login.
+async fn login(nara: &Nara, fhir: &Url, browser: &ProxiedLogin) -> Result<(), Box<dyn Error>> {
+    let mut last = None;
+    for _ in 0..100 {
+        match nara
+            .region()
+            .login(fhir, "nara-app", &redirect_uri(), browser)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                say(&format!("error login: {e}"))?;
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    Err(format!("no login after 100 attempts: {last:?}").into())
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args_os().skip(1);
+    let dir = PathBuf::from(args.next().ok_or("missing data dir")?);
+    let key = PathBuf::from(args.next().ok_or("missing key file")?);
+    let fhir = Url::parse(&env("NARA_WORKER_FHIR_URL")?)?;
+    let front = Url::parse(&env("NARA_WORKER_FRONT_URL")?)?;
+    let user = env("NARA_WORKER_USER")?;
+    let add = env_u64("NARA_WORKER_ADD", 0)?;
+    let first = env_u64("NARA_WORKER_FIRST", 0)?;
+    let tag = env("NARA_WORKER_TAG")?;
+    let mut rng = SplitMix64::new(env_u64("NARA_WORKER_SEED", first)?);
+
+    let nara = Nara::open(&dir, Arc::new(FileKeyProvider::new(key)))?;
+    say("opened")?;
+    nara.region().set_transport(dev_transport());
+    let browser = ProxiedLogin::new(&user, fhir.clone(), front);
+    let status = nara.region().status()?;
+    if !status.logged_in {
+        login(&nara, &fhir, &browser).await?;
+        say("login")?;
+    } else if status.login_required {
+        login(&nara, &fhir, &browser).await?;
+        say("relogin")?;
+    }
+    for n in first..first + add {
+        let saved = nara.readings().add(run_reading(&mut rng, &tag, n))?;
+        say(&format!("added {} {n}", saved.id))?;
+    }
+    for _ in 0..100_000 {
+        nara.region()
+            .set_batch_size(1 + rng.below_or_eq(4) as usize);
+        let budget = Duration::from_millis(200 + rng.below_or_eq(700));
+        say("syncing")?;
+        match nara.region().sync_now(budget, |_| {}).await {
+            Ok(report) => {
+                say(&format!(
+                    "sync {} {} {}",
+                    report.created, report.already_there, report.remaining
+                ))?;
+                if report.finished {
+                    say("done")?;
+                    return Ok(());
+                }
+            }
+            Err(SyncError::LoginRequired) => {
+                // A kill between the region rotating the refresh token and the store
+                // saving the new one leaves the old one, which the region now refuses.
+                login(&nara, &fhir, &browser).await?;
+                say("relogin")?;
+            }
+            Err(SyncError::NotLoggedIn) => {
+                login(&nara, &fhir, &browser).await?;
+                say("login")?;
+            }
+            Err(e) => {
+                say(&format!("error sync: {e}"))?;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    Err("not done after 100,000 syncs".into())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run())
+}
