@@ -4,7 +4,9 @@
 //! refresh token (revoked or expired) leads to a clean "login needed" with every reading
 //! kept, and logout revokes at the provider and wipes the store.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -587,4 +589,106 @@ async fn logout_revokes_the_login_at_the_provider() {
     assert!(!active(region, &token).await, "the login was revoked");
     assert_eq!(front_status(region, &token).await, 401);
     assert!(!dir.path().join(DB_FILE).exists(), "and wiped");
+}
+
+/// Seconds a refresh token (and grant, and login session) lives in the short region.
+const SHORT_REFRESH_TTL: u64 = 8;
+
+fn short_region_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .join("target/region-auth-expiry")
+}
+
+/// A second region whose tokens expire within seconds (its own state dir and ports):
+/// `NARA_ACCESS_TTL=2`, `NARA_REFRESH_TTL=8`.
+fn short_lived_region() -> Region {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let out = Command::new(root.join("tests/region/up"))
+        .env("NARA_REGION_DIR", short_region_dir())
+        .env("NARA_ACCESS_TTL", "2")
+        .env("NARA_REFRESH_TTL", SHORT_REFRESH_TTL.to_string())
+        .output()
+        .expect("tests/region/up runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tests/region/up failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
+    let get = |k: &str| {
+        env.get(k)
+            .unwrap_or_else(|| panic!("tests/region/up printed no {k}"))
+            .to_string()
+    };
+    Region {
+        fhir_url: get("NARA_FHIR_URL"),
+        fhir_direct_url: get("NARA_FHIR_DIRECT_URL"),
+        auth_url: get("NARA_AUTH_URL"),
+        patient: get("NARA_TEST_PATIENT"),
+        user: get("NARA_TEST_USER"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_refresh_token_needs_a_new_login_and_loses_no_reading() {
+    let region = tokio::task::spawn_blocking(short_lived_region)
+        .await
+        .expect("starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = open(dir.path());
+    log_in(&nara, &region).await;
+    let readings: Vec<Reading> = (0..3)
+        .map(|i| {
+            nara.readings()
+                .add(heart_rate(70.0 + f64::from(i)))
+                .expect("stored")
+        })
+        .collect();
+
+    // Offline for longer than the refresh token lives.
+    tokio::time::sleep(Duration::from_secs(SHORT_REFRESH_TTL + 2)).await;
+    let refreshes = nara.region().refresh_count();
+    let err = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect_err("the login has expired");
+    assert!(matches!(err, SyncError::LoginRequired), "{err:?}");
+    assert_eq!(
+        nara.region().refresh_count(),
+        refreshes + 1,
+        "one refresh was tried and refused"
+    );
+    let status = nara.region().status().expect("status");
+    assert!(status.logged_in && status.login_required, "{status:?}");
+    assert_eq!(status.pending, 3, "every reading still waits");
+    for r in &readings {
+        assert_eq!(copies_on_server(&region, r).await, 0);
+    }
+
+    // A new login, then the waiting readings go up, once each.
+    log_in(&nara, &region).await;
+    let report = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert!(report.finished, "{report:?}");
+    assert_eq!((report.created, report.already_there), (3, 0));
+    assert!(!nara.region().status().expect("status").login_required);
+    for r in &readings {
+        assert_eq!(copies_on_server(&region, r).await, 1);
+    }
+    let _ = Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("region")
+            .join("down"),
+    )
+    .env("NARA_REGION_DIR", short_region_dir())
+    .output();
 }
