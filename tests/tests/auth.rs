@@ -567,13 +567,9 @@ async fn logout_refuses_with_pending_readings_then_wipes() {
     assert_eq!(copies_on_server(region, &reading).await, 1);
 }
 
-/// Core bug: `auth::revoke` builds the request with the `oauth2` crate, whose
-/// `revoke_token` refuses a non-`https` revocation URL (`ConfigurationError::InsecureUrl`)
-/// even where the transport allows loopback http, and `revoke_for_logout` only logs the
-/// error and wipes. So against the test region (http on loopback) logout never revokes.
-/// Remove the `ignore` once `auth::revoke` posts the RFC 7009 form itself.
+/// Logout revokes at the provider (an RFC 7009 POST through the core's transport, so it
+/// works wherever the transport allows the region, loopback http included).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "core bug: oauth2's revoke_token refuses http revocation URLs (see doc comment)"]
 async fn logout_revokes_the_login_at_the_provider() {
     let region = region();
     let dir = tempfile::tempdir().expect("tempdir");

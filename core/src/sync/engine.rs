@@ -740,7 +740,16 @@ impl Region<'_> {
                     return Ok(None);
                 }
             }
-            next = fhir::next_page(&bundle).and_then(|u| Url::parse(u).ok());
+            // Follow paging only on the FHIR server's own origin: the bearer token must
+            // never go anywhere else.
+            next = match fhir::next_page(&bundle).map(Url::parse) {
+                None => None,
+                Some(Ok(link)) if link.origin() == url.origin() => Some(link),
+                Some(_) => {
+                    tracing::warn!("a paging link points elsewhere; not followed");
+                    return Ok(None);
+                }
+            };
         }
         Ok(Some(out))
     }
