@@ -100,4 +100,6 @@ dependencies {
     api(libs.jna) { artifact { type = "aar" } }
     api(libs.kotlinx.coroutines.android)
     implementation(libs.androidx.work.runtime.ktx)
+    // Custom Tabs for the region's login page (CustomTabsAuthBrowser).
+    implementation(libs.androidx.browser)
 }

@@ -6,6 +6,8 @@
 
 use nara_core::domain::validation::{Field, FieldError};
 use nara_core::store::StoreError;
+use nara_core::sync::auth::{AuthError, BrowserError as CoreBrowserError};
+use nara_core::sync::engine::SyncError as CoreSyncError;
 use nara_core::{KeyProviderError, NaraError as CoreError};
 
 use crate::types::{LocalizedText, Metric};
@@ -515,6 +517,141 @@ impl From<CoreError> for TrendError {
     }
 }
 
+/// Why a browser returned no redirect: thrown by the facades' browsers (the login helper
+/// turns `Cancelled` into `SyncError::LoginCancelled`) and by the test-login browser.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum BrowserError {
+    /// The patient closed the login page.
+    #[error("the login was cancelled")]
+    Cancelled,
+    /// The browser could not be opened or failed; `detail` must not contain secrets or
+    /// patient data.
+    #[error("the login page failed: {detail}")]
+    Failed {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<CoreBrowserError> for BrowserError {
+    fn from(e: CoreBrowserError) -> Self {
+        match e {
+            CoreBrowserError::Cancelled => BrowserError::Cancelled,
+            CoreBrowserError::Failed(detail) => BrowserError::Failed { detail },
+        }
+    }
+}
+
+/// Errors of [`crate::region::Region`] and [`crate::nara::Nara::logout`]: login, sync,
+/// status, logout. Messages never name a patient, a value, a token or a code.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum SyncError {
+    /// Not logged in to a region: call `login` first.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// The login expired or was revoked: log in again. Nothing local was lost.
+    #[error("login needed")]
+    LoginRequired,
+    /// The patient closed the login page.
+    #[error("the login was cancelled")]
+    LoginCancelled,
+    /// `pending` readings have not reached the care team yet; logging out would lose
+    /// them (sync first, or log out with `force`).
+    #[error("{pending} readings have not reached the care team yet")]
+    UnsyncedChanges {
+        /// Readings waiting for upload.
+        pending: u64,
+    },
+    /// The login failed (discovery, refused, `state` mismatch, token exchange, transport
+    /// rules such as plain http).
+    #[error("login failed: {detail}")]
+    Auth {
+        /// What failed.
+        detail: String,
+    },
+    /// The network failed before the region answered: try again later.
+    #[error("network error: {detail}")]
+    Network {
+        /// What failed.
+        detail: String,
+    },
+    /// The transport settings or a URL are not usable (bad pin length, unparsable URL).
+    #[error("invalid configuration: {detail}")]
+    InvalidConfig {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A sync is already running in this process; its result will show in `status()`.
+    #[error("a sync is already running")]
+    Busy,
+    /// The store was closed, wiped or logged out.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed.
+    #[error("storage error: {detail}")]
+    Storage {
+        /// What failed, without patient data.
+        detail: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<Internal> for SyncError {
+    fn from(i: Internal) -> Self {
+        SyncError::Internal {
+            detail: i.message(),
+        }
+    }
+}
+
+impl From<CoreSyncError> for SyncError {
+    fn from(e: CoreSyncError) -> Self {
+        match e {
+            CoreSyncError::NotLoggedIn => SyncError::NotLoggedIn,
+            CoreSyncError::LoginRequired | CoreSyncError::Auth(AuthError::LoginRequired) => {
+                SyncError::LoginRequired
+            }
+            CoreSyncError::Auth(AuthError::Browser(CoreBrowserError::Cancelled)) => {
+                SyncError::LoginCancelled
+            }
+            CoreSyncError::Auth(AuthError::Network(detail)) => SyncError::Network { detail },
+            CoreSyncError::Auth(other) => SyncError::Auth {
+                detail: other.to_string(),
+            },
+            CoreSyncError::UnsyncedChanges(pending) => SyncError::UnsyncedChanges { pending },
+            CoreSyncError::Busy => SyncError::Busy,
+            CoreSyncError::Store(StoreError::KeyUnavailable)
+            | CoreSyncError::Store(StoreError::KeyProvider(KeyProviderError::Unavailable)) => {
+                SyncError::KeyUnavailable
+            }
+            CoreSyncError::Store(s) => SyncError::Storage {
+                detail: s.to_string(),
+            },
+            CoreSyncError::Local(e) => match common(&e) {
+                Common::KeyUnavailable => SyncError::KeyUnavailable,
+                Common::Storage(detail) => SyncError::Storage { detail },
+                Common::Internal(detail) => SyncError::Internal { detail },
+            },
+        }
+    }
+}
+
+impl From<CoreError> for SyncError {
+    fn from(e: CoreError) -> Self {
+        SyncError::from(CoreSyncError::Local(e))
+    }
+}
+
 /// A store closed by `close()` or `wipe()`; each area converts it to its `Closed`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Closed;
@@ -528,4 +665,10 @@ macro_rules! closed_into {
         }
     )*};
 }
-closed_into!(NaraError, ReadingError, CarePlanError, TrendError);
+closed_into!(
+    NaraError,
+    ReadingError,
+    CarePlanError,
+    TrendError,
+    SyncError
+);

@@ -10,7 +10,7 @@
 //! - [`logging`]: `tracing` forwarded to a shell's [`logging::LogSink`] (Logcat, OSLog);
 //! - [`keys`]: the shell's [`keys::KeyProvider`] (Keystore, Keychain);
 //! - [`nara`]: the [`nara::Nara`] object that hands out one object per area;
-//! - [`readings`], [`care_plan`], [`trends`]: the areas;
+//! - [`readings`], [`care_plan`], [`trends`], [`region`] (login and sync): the areas;
 //! - [`observe`]: listeners and the [`observe::TaskHandle`] that cancels them;
 //! - [`types`]: records and enums shared by the areas; [`errors`]: one error enum per area.
 //!
@@ -28,5 +28,6 @@ pub mod nara;
 pub mod observe;
 pub mod platform;
 pub mod readings;
+pub mod region;
 pub mod trends;
 pub mod types;

@@ -1,22 +1,26 @@
 //! The `Nara` object: opens the encrypted store and hands out one object per area.
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use nara_core::{OpenReport as CoreOpenReport, QuarantineReason as CoreQuarantineReason};
+use tokio::task::AbortHandle;
 
 use crate::care_plan::CarePlan;
-use crate::errors::{Closed, NaraError, OpenError};
+use crate::errors::{Closed, Internal, NaraError, OpenError, SyncError};
 use crate::keys::{ForeignKeys, KeyProvider};
 use crate::observe::{ChangeListener, TaskHandle, forward_changes};
-use crate::platform::blocking;
+use crate::platform::{blocking, runtime};
 use crate::readings::Readings;
+use crate::region::Region;
 use crate::trends::Trends;
 
 /// The open store, shared by the area objects. `None` once closed or wiped.
 pub(crate) struct Shared {
     core: RwLock<Option<Arc<nara_core::Nara>>>,
+    /// Region tasks (logins, syncs) that may be running; `logout` stops them.
+    tasks: Mutex<Vec<AbortHandle>>,
 }
 
 impl Shared {
@@ -27,6 +31,21 @@ impl Shared {
             Err(poisoned) => poisoned.into_inner(),
         };
         guard.clone().ok_or(Closed)
+    }
+
+    /// Remembers a region task so that logout can stop it.
+    pub(crate) fn track(&self, task: AbortHandle) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+
+    /// Stops every region task still running (each is safe to stop at any point).
+    fn abort_tasks(&self) {
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in tasks {
+            task.abort();
+        }
     }
 
     fn take(&self) -> Option<Arc<nara_core::Nara>> {
@@ -105,6 +124,7 @@ impl Nara {
         Arc::new(Nara {
             shared: Arc::new(Shared {
                 core: RwLock::new(Some(Arc::new(core))),
+                tasks: Mutex::new(Vec::new()),
             }),
             report,
         })
@@ -177,6 +197,11 @@ impl Nara {
         Arc::new(Trends::new(self.shared.clone()))
     }
 
+    /// Sync with the region: login, sync within a time budget, status.
+    pub fn region(&self) -> Arc<Region> {
+        Arc::new(Region::new(self.shared.clone()))
+    }
+
     /// Calls `listener` for every change until the returned handle is cancelled or
     /// dropped, or the store closes.
     pub fn subscribe(
@@ -231,6 +256,58 @@ impl Nara {
             owned.wipe().map_err(NaraError::from)
         })
         .await
+    }
+
+    /// Logout: refuses with `SyncError.UnsyncedChanges` while readings wait for upload
+    /// (unless `force`; the store stays open and nothing changes), stops any login or
+    /// sync in flight, revokes the login at the region (best effort: offline it simply
+    /// expires), then wipes everything like [`Nara::wipe`]. The object is closed after
+    /// a logout that went ahead, even if it then failed.
+    pub async fn logout(&self, force: bool) -> Result<(), SyncError> {
+        let shared = self.shared.clone();
+        let task = runtime().spawn(async move {
+            let mut core = shared.take().ok_or(Closed)?;
+            // Syncs and logins are safe to stop at any point; other calls finish first.
+            shared.abort_tasks();
+            let started = Instant::now();
+            let owned = loop {
+                match Arc::try_unwrap(core) {
+                    Ok(owned) => break owned,
+                    Err(still_shared) if started.elapsed() < WIPE_WAIT => {
+                        core = still_shared;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err(still_shared) => {
+                        shared.put_back(still_shared);
+                        return Err(SyncError::Storage {
+                            detail: "the store is busy; try the logout again".to_owned(),
+                        });
+                    }
+                }
+            };
+            // Nobody else holds the store now, so no reading can arrive after this check
+            // (the core's logout would close the store on refusal; keep it open instead).
+            if !force {
+                let pending = tokio::task::block_in_place(|| owned.pending_uploads());
+                match pending {
+                    Ok(0) => {}
+                    Ok(pending) => {
+                        shared.put_back(Arc::new(owned));
+                        return Err(SyncError::UnsyncedChanges { pending });
+                    }
+                    Err(e) => {
+                        shared.put_back(Arc::new(owned));
+                        return Err(SyncError::from(e));
+                    }
+                }
+            }
+            owned.logout(force).await.map_err(SyncError::from)
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(SyncError::from(Internal::Panic)),
+            Err(_) => Err(SyncError::from(Internal::ShutDown)),
+        }
     }
 }
 

@@ -14,3 +14,5 @@ extension TrendError: CustomStringConvertible {}
 extension KeyError: CustomStringConvertible {}
 extension PlatformError: CustomStringConvertible {}
 extension CallbackError: CustomStringConvertible {}
+extension SyncError: CustomStringConvertible {}
+extension BrowserError: CustomStringConvertible {}

@@ -13,6 +13,7 @@ val ALL_TESTS: Array<Class<*>> = arrayOf(
     FlowTest::class.java,
     ErrorsTest::class.java,
     AsyncTest::class.java,
+    SyncTest::class.java,
     ReadmeExampleTest::class.java,
 )
 

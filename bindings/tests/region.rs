@@ -1,0 +1,402 @@
+//! The region area seen from Rust, as the shells see it, against the real test region
+//! (`tests/region/up`: the FHIR server behind the token-checking front and the OAuth
+//! server): login through the test-login browser, sync within a budget, progress,
+//! cancellation, status, `SyncChanged`, logout. Needs the `test-hooks` feature (the test
+//! browser); `scripts/test` enables it.
+#![cfg(feature = "test-hooks")]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use nara_ffi::errors::{CallbackError, KeyError, NaraError, SyncError};
+use nara_ffi::keys::KeyProvider;
+use nara_ffi::nara::Nara;
+use nara_ffi::observe::{Change, ChangeListener, StopReason};
+use nara_ffi::region::{
+    Region, SyncProgress, SyncProgressListener, TransportConfig, test_login_browser,
+};
+use nara_ffi::types::{Measurement, NewReading, QualityFlags, Source};
+
+/// Where the running test region is.
+struct TestRegion {
+    fhir_url: String,
+    fhir_direct_url: String,
+    patient: String,
+    user: String,
+}
+
+/// Starts the region once per test process (a running one is reused).
+fn test_region() -> &'static TestRegion {
+    static REGION: OnceLock<TestRegion> = OnceLock::new();
+    REGION.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root");
+        let out = Command::new(root.join("tests/region/up"))
+            .output()
+            .expect("tests/region/up runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "tests/region/up failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
+        let get = |k: &str| {
+            env.get(k)
+                .unwrap_or_else(|| panic!("tests/region/up printed no {k}"))
+                .to_string()
+        };
+        TestRegion {
+            fhir_url: get("NARA_FHIR_URL"),
+            fhir_direct_url: get("NARA_FHIR_DIRECT_URL"),
+            patient: get("NARA_TEST_PATIENT"),
+            user: get("NARA_TEST_USER"),
+        }
+    })
+}
+
+const CLIENT_ID: &str = "nara-app";
+const REDIRECT_URI: &str = "http://127.0.0.1/callback";
+
+/// Test-only key provider: XOR with a byte. Never use outside tests.
+#[derive(Default)]
+struct XorKeys {
+    forgets: Mutex<u32>,
+}
+
+impl KeyProvider for XorKeys {
+    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyError> {
+        Ok(data_key.iter().map(|b| b ^ 0x3c).collect())
+    }
+    fn unwrap_key(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyError> {
+        Ok(wrapped.iter().map(|b| b ^ 0x3c).collect())
+    }
+    fn forget(&self) -> Result<(), KeyError> {
+        *self.forgets.lock().expect("lock") += 1;
+        Ok(())
+    }
+}
+
+async fn open(dir: &tempfile::TempDir) -> (Arc<Nara>, Arc<XorKeys>) {
+    let keys = Arc::new(XorKeys::default());
+    let nara = Nara::open(dir.path().display().to_string(), keys.clone())
+        .await
+        .expect("opens");
+    (nara, keys)
+}
+
+async fn login(nara: &Nara) -> Arc<Region> {
+    let region = test_region();
+    let r = nara.region();
+    r.set_transport(TransportConfig {
+        allow_http_loopback: true,
+        ..TransportConfig::default()
+    })
+    .expect("transport");
+    let pending = r
+        .begin_login(
+            region.fhir_url.clone(),
+            CLIENT_ID.into(),
+            REDIRECT_URI.into(),
+        )
+        .await
+        .expect("begins");
+    assert!(
+        pending
+            .authorize_url()
+            .contains("code_challenge_method=S256")
+    );
+    let redirect = test_login_browser(region.user.clone(), true)
+        .authorize(pending.authorize_url(), pending.redirect_uri())
+        .await
+        .expect("the test login redirects");
+    let patient = r
+        .finish_login(pending.clone(), redirect.clone())
+        .await
+        .expect("logs in");
+    // A pending login is used once.
+    let again = r.finish_login(pending, redirect).await.expect_err("fails");
+    assert!(matches!(again, SyncError::Auth { .. }), "{again:?}");
+    assert_eq!(patient, region.patient);
+    r
+}
+
+async fn add(nara: &Nara, n: u64) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let reading = NewReading {
+            measurement: Measurement::BloodPressure {
+                systolic: 110.0 + (i % 30) as f64,
+                diastolic: 72.0,
+                pulse: Some(66.0),
+            },
+            effective_at: SystemTime::now() - Duration::from_secs(60 * (i + 1)),
+            utc_offset_seconds: 3600,
+            source: Source::Manual,
+            quality: QualityFlags::default(),
+            note: None,
+        };
+        ids.push(nara.readings().add(reading).await.expect("stored").id);
+    }
+    ids
+}
+
+/// How many Observations the FHIR server holds with this reading's identifier (read
+/// directly from the server, unauthenticated).
+async fn on_server(reading_id: &str) -> u64 {
+    let url = format!("{}/Observation", test_region().fhir_direct_url);
+    let identifier = format!("urn:ietf:rfc:3986|urn:uuid:{reading_id}");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("curl")
+            .args(["-sfG", &url, "--data-urlencode"])
+            .arg(format!("identifier={identifier}"))
+            .args(["--data-urlencode", "_summary=count"])
+            .output()
+            .expect("curl runs")
+    })
+    .await
+    .expect("joins");
+    let body = String::from_utf8_lossy(&out.stdout);
+    let total = body
+        .split("\"total\":")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no total in {body}"));
+    total
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a count")
+}
+
+#[derive(Default)]
+struct Progress {
+    seen: Mutex<Vec<SyncProgress>>,
+    thread: Mutex<Option<std::thread::ThreadId>>,
+}
+
+impl SyncProgressListener for Progress {
+    fn on_progress(&self, progress: SyncProgress) -> Result<(), CallbackError> {
+        self.seen.lock().expect("lock").push(progress);
+        *self.thread.lock().expect("lock") = Some(std::thread::current().id());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Changes(Mutex<Vec<Change>>);
+
+impl ChangeListener for Changes {
+    fn on_change(&self, change: Change) -> Result<(), CallbackError> {
+        self.0.lock().expect("lock").push(change);
+        Ok(())
+    }
+    fn on_stopped(&self, _: StopReason) -> Result<(), CallbackError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_sync_and_a_second_sync_that_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nara, _) = open(&dir).await;
+    let changes = Arc::new(Changes::default());
+    let _handle = nara.subscribe(changes.clone()).expect("subscribes");
+    let region = login(&nara).await;
+    let ids = add(&nara, 7).await;
+    assert_eq!(region.status().await.expect("status").pending, 7);
+
+    let progress = Arc::new(Progress::default());
+    let report = region
+        .sync_now(120_000, Some(progress.clone()))
+        .await
+        .expect("syncs");
+    assert_eq!(
+        (report.created, report.already_there, report.rejected),
+        (7, 0, 0)
+    );
+    assert!(report.finished && report.remaining == 0);
+    let seen = progress.seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen.last(),
+        Some(&SyncProgress {
+            uploaded: 7,
+            total: 7
+        }),
+        "every progress reaches the listener before the result: {seen:?}"
+    );
+    assert_ne!(
+        *progress.thread.lock().expect("lock"),
+        Some(std::thread::current().id()),
+        "progress runs on the core's threads"
+    );
+
+    let status = region.status().await.expect("status");
+    assert!(status.logged_in && !status.login_required);
+    assert_eq!((status.pending, status.in_flight), (0, 0));
+    assert!(status.failed.is_empty() && status.last_error.is_none());
+    assert!(status.last_success.is_some());
+
+    let again = region.sync_now(120_000, None).await.expect("syncs");
+    assert_eq!((again.created, again.already_there), (0, 0));
+    assert!(again.finished);
+    for id in &ids {
+        assert_eq!(on_server(id).await, 1, "reading {id} once on the server");
+    }
+    assert!(
+        changes
+            .0
+            .lock()
+            .expect("lock")
+            .contains(&Change::SyncChanged),
+        "sync state changes reach change listeners"
+    );
+}
+
+#[tokio::test]
+async fn sync_and_status_without_login() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nara, _) = open(&dir).await;
+    add(&nara, 1).await;
+    let err = nara
+        .region()
+        .sync_now(5_000, None)
+        .await
+        .expect_err("fails");
+    assert!(matches!(err, SyncError::NotLoggedIn), "{err:?}");
+    assert_eq!(err.to_string(), "not logged in");
+    let status = nara.region().status().await.expect("status");
+    assert!(!status.logged_in);
+    assert_eq!(status.pending, 1);
+    // A bad pin is refused; plain http without the development switch too.
+    let bad = nara.region().set_transport(TransportConfig {
+        spki_sha256_pins: vec![vec![0; 5]],
+        ..TransportConfig::default()
+    });
+    assert!(
+        matches!(bad, Err(SyncError::InvalidConfig { .. })),
+        "{bad:?}"
+    );
+    let http = nara
+        .region()
+        .begin_login(
+            "http://127.0.0.1:9/fhir".into(),
+            CLIENT_ID.into(),
+            REDIRECT_URI.into(),
+        )
+        .await
+        .expect_err("fails");
+    assert!(matches!(http, SyncError::Auth { .. }), "{http:?}");
+}
+
+/// Dropping the future of a sync (a cancelled coroutine or task) drops the wait only;
+/// the next sync (after `Busy` while the first still runs) finishes, and the two runs
+/// together confirmed every reading once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_sync_then_another_uploads_each_reading_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nara, _) = open(&dir).await;
+    let region = login(&nara).await;
+    region.set_batch_size(25).expect("batch size");
+    let n = 250;
+    let ids = add(&nara, n).await;
+    let progress = Arc::new(Progress::default());
+    let first = region.sync_now(120_000, Some(progress.clone()));
+    let watch = async {
+        loop {
+            let last = progress.seen.lock().expect("lock").last().copied();
+            if last.is_some_and(|p| p.uploaded > 0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    };
+    tokio::select! {
+        _ = first => panic!("the first sync finished before it could be cancelled"),
+        () = watch => {}
+    }
+    let second = loop {
+        match region.sync_now(120_000, None).await {
+            Err(SyncError::Busy) => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => break other.expect("syncs"),
+        }
+    };
+    assert!(second.finished);
+    assert_eq!(region.status().await.expect("status").pending, 0);
+    let first_uploaded = progress
+        .seen
+        .lock()
+        .expect("lock")
+        .last()
+        .expect("some")
+        .uploaded;
+    assert_eq!(first_uploaded + second.created + second.already_there, n);
+    for id in &ids {
+        assert_eq!(on_server(id).await, 1, "reading {id} once on the server");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_refuses_with_unsynced_readings_and_wipes_after_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nara, keys) = open(&dir).await;
+    let region = login(&nara).await;
+    add(&nara, 2).await;
+    let refused = nara.logout(false).await.expect_err("fails");
+    assert!(
+        matches!(refused, SyncError::UnsyncedChanges { pending: 2 }),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "2 readings have not reached the care team yet"
+    );
+    // Refused: still open, nothing lost.
+    assert_eq!(region.status().await.expect("status").pending, 2);
+    assert_eq!(
+        region.sync_now(60_000, None).await.expect("syncs").created,
+        2
+    );
+    nara.logout(false).await.expect("logs out");
+    assert_eq!(*keys.forgets.lock().expect("lock"), 1);
+    assert!(matches!(
+        region.status().await.expect_err("fails"),
+        SyncError::Closed
+    ));
+    assert!(matches!(
+        nara.pending_uploads().await.expect_err("fails"),
+        NaraError::Closed
+    ));
+    assert!(matches!(
+        nara.logout(true).await.expect_err("fails"),
+        SyncError::Closed
+    ));
+}
+
+/// Logout stops a sync in flight instead of waiting for its budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_logout_stops_a_running_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nara, _) = open(&dir).await;
+    let region = login(&nara).await;
+    region.set_batch_size(10).expect("batch size");
+    add(&nara, 200).await;
+    let syncing = tokio::spawn({
+        let region = region.clone();
+        async move { region.sync_now(600_000, None).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    nara.logout(true).await.expect("logs out");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let result = syncing.await.expect("joins");
+    assert!(
+        matches!(result, Ok(_) | Err(SyncError::Closed)),
+        "{result:?}"
+    );
+}
