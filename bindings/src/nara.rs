@@ -285,23 +285,16 @@ impl Nara {
                     }
                 }
             };
-            // Nobody else holds the store now, so no reading can arrive after this check
-            // (the core's logout would close the store on refusal; keep it open instead).
-            if !force {
-                let pending = tokio::task::block_in_place(|| owned.pending_uploads());
-                match pending {
-                    Ok(0) => {}
-                    Ok(pending) => {
-                        shared.put_back(Arc::new(owned));
-                        return Err(SyncError::UnsyncedChanges { pending });
-                    }
-                    Err(e) => {
-                        shared.put_back(Arc::new(owned));
-                        return Err(SyncError::from(e));
-                    }
+            // Nobody else holds the store now, so no reading can arrive during the check;
+            // on refusal the core hands the open store back and it goes back in place.
+            match owned.logout(force).await {
+                Ok(()) => Ok(()),
+                Err(nara_core::sync::engine::LogoutError::Unsynced { pending, nara }) => {
+                    shared.put_back(Arc::new(*nara));
+                    Err(SyncError::UnsyncedChanges { pending })
                 }
+                Err(nara_core::sync::engine::LogoutError::Failed(e)) => Err(SyncError::from(e)),
             }
-            owned.logout(force).await.map_err(SyncError::from)
         });
         match task.await {
             Ok(result) => result,

@@ -131,11 +131,26 @@ impl Nara {
         sync::engine::Region { nara: self }
     }
 
-    /// Logout: refuses while readings still wait for upload unless `force`, revokes the
-    /// login at the region (best effort), then wipes everything like [`Nara::wipe`].
-    pub async fn logout(self, force: bool) -> Result<(), sync::engine::SyncError> {
-        self.region().revoke_for_logout(force).await?;
-        self.wipe().map_err(sync::engine::SyncError::Local)
+    /// Logout: refuses while readings still wait for upload unless `force` (handing the
+    /// store back untouched), revokes the login at the region (best effort), then wipes
+    /// everything like [`Nara::wipe`].
+    pub async fn logout(self, force: bool) -> Result<(), sync::engine::LogoutError> {
+        let pending = match self.pending_uploads() {
+            Ok(n) => n,
+            Err(e) => return Err(sync::engine::LogoutError::Failed(e.into())),
+        };
+        if pending > 0 && !force {
+            return Err(sync::engine::LogoutError::Unsynced {
+                pending,
+                nara: Box::new(self),
+            });
+        }
+        self.region()
+            .revoke_for_logout(true)
+            .await
+            .map_err(sync::engine::LogoutError::Failed)?;
+        self.wipe()
+            .map_err(|e| sync::engine::LogoutError::Failed(e.into()))
     }
 
     /// Subscribes to changes (readings added, thresholds changed). Dropping the

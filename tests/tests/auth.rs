@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use nara_core::domain::reading::{Measurement, NewReading, Reading};
 use nara_core::store::{DB_FILE, WRAPPED_KEY_FILE};
 use nara_core::sync::auth::{self, AuthBrowser, AuthError, PendingLogin};
-use nara_core::sync::engine::SyncError;
+use nara_core::sync::engine::{LogoutError, SyncError};
 use nara_core::sync::test_login::TestLoginBrowser;
 use nara_core::sync::transport::{self, TransportConfig};
 use nara_core::{Nara, PassphraseKeyProvider};
@@ -531,10 +531,11 @@ async fn logout_refuses_with_pending_readings_then_wipes() {
         .logout(false)
         .await
         .expect_err("a reading has not reached the care team");
-    assert!(matches!(err, SyncError::UnsyncedChanges(1)), "{err:?}");
-    // Nothing was revoked or wiped: reopened, the store still holds the login and reading.
+    // Nothing was revoked or wiped, and the open store comes back.
+    let LogoutError::Unsynced { pending: 1, nara } = err else {
+        panic!("expected a refusal with one pending reading, got {err:?}");
+    };
     assert!(dir.path().join(DB_FILE).exists());
-    let nara = open(dir.path());
     let status = nara.region().status().expect("status");
     assert!(status.logged_in && !status.login_required, "{status:?}");
     assert_eq!(status.pending, 1);

@@ -789,7 +789,7 @@ pub fn logout(ctx: &Ctx, args: &LogoutArgs) -> anyhow::Result<()> {
     let pending = nara.pending_uploads()?;
     let rt = runtime()?;
     rt.block_on(nara.logout(args.force))
-        .map_err(|e| sync_error(lang, e))?;
+        .map_err(|e| sync_error(lang, e.into()))?;
     Settings::remove(&ctx.data_dir)?;
     if ctx.json {
         return print_json(&serde_json::json!({

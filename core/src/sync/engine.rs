@@ -81,6 +81,32 @@ impl From<AuthError> for SyncError {
     }
 }
 
+/// Why [`Nara::logout`] did not log out.
+#[derive(Debug, Error)]
+pub enum LogoutError {
+    /// Readings still wait for upload: nothing was revoked or wiped, and the open store
+    /// is handed back. Sync first, or log out with `force` (they are lost).
+    #[error("{pending} readings have not reached the care team yet")]
+    Unsynced {
+        /// How many changes wait.
+        pending: u64,
+        /// The store, still open.
+        nara: Box<Nara>,
+    },
+    /// Revoking or wiping failed.
+    #[error(transparent)]
+    Failed(SyncError),
+}
+
+impl From<LogoutError> for SyncError {
+    fn from(e: LogoutError) -> Self {
+        match e {
+            LogoutError::Unsynced { pending, .. } => SyncError::UnsyncedChanges(pending),
+            LogoutError::Failed(e) => e,
+        }
+    }
+}
+
 /// A reading the region refused, kept locally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedUpload {
