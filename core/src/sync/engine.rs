@@ -543,11 +543,13 @@ impl Region<'_> {
                 }
             }
         }
-        let (thresholds, schedules) = self.download(&base, session, deadline, &mut report).await?;
+        let (thresholds, schedules, downloaded) =
+            self.download(&base, session, deadline, &mut report).await?;
         report.thresholds_applied = thresholds;
         report.schedules_applied = schedules;
         report.remaining = self.nara.pending_uploads()?;
-        report.finished = report.remaining == 0;
+        // Finished means both directions: nothing left to send, and the care plan read.
+        report.finished = report.remaining == 0 && downloaded;
         Ok(report)
     }
 
@@ -781,15 +783,16 @@ impl Region<'_> {
     }
 
     /// Downloads the care team's thresholds (`Goal`) and measurement schedules
-    /// (`CarePlan`) for the patient and applies what changed. A resource that cannot be
-    /// read is reported and skipped; what the store had stays.
+    /// (`CarePlan`) for the patient and applies what changed; the flag says whether both
+    /// searches came back. A resource that cannot be read is reported and skipped; what
+    /// the store had stays.
     async fn download(
         &self,
         base: &Url,
         session: &Session,
         deadline: tokio::time::Instant,
         report: &mut SyncReport,
-    ) -> Result<(u32, u32), SyncError> {
+    ) -> Result<(u32, u32, bool), SyncError> {
         let patient = fhir::PatientId::new(session.patient.clone())
             .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
         // Incremental: only what changed since the newest `lastUpdated` seen (`ge`, so
@@ -822,10 +825,12 @@ impl Region<'_> {
         };
         let mut thresholds = 0;
         let mut schedules = 0;
-        if let Some(goals) = self
+        let mut complete = true;
+        let goals = self
             .search(search("Goal")?, "Goal", deadline, report)
-            .await?
-        {
+            .await?;
+        complete &= goals.is_some();
+        if let Some(goals) = goals {
             let mut downloaded = Vec::new();
             let mut newest = None;
             for goal in &goals {
@@ -856,10 +861,11 @@ impl Region<'_> {
             }
             save_cursor("Goal", newest)?;
         }
-        if let Some(plans) = self
+        let plans = self
             .search(search("CarePlan")?, "CarePlan", deadline, report)
-            .await?
-        {
+            .await?;
+        complete &= plans.is_some();
+        if let Some(plans) = plans {
             let plan = self.nara.care_plan();
             let mut newest = None;
             for care_plan in &plans {
@@ -888,7 +894,7 @@ impl Region<'_> {
             }
             save_cursor("CarePlan", newest)?;
         }
-        Ok((thresholds, schedules))
+        Ok((thresholds, schedules, complete))
     }
 
     /// The first half of logout (see [`Nara::logout`]): refuses while readings still
