@@ -764,7 +764,8 @@ impl Region<'_> {
             match fhir::search_resources(&bundle, resource_type) {
                 Ok(found) => out.extend(found.into_iter().cloned()),
                 Err(e) => {
-                    tracing::warn!(error = %e, "unreadable search result");
+                    // Resource ids can embed a patient id: log type, element and problem only.
+                    tracing::warn!(resource = e.resource, field = %e.field, problem = %e.problem, "unreadable search result");
                     return Ok(None);
                 }
             }
@@ -839,7 +840,9 @@ impl Region<'_> {
                         newest = newest.max(g.last_updated);
                         downloaded.push(g);
                     }
-                    Err(e) => tracing::warn!(error = %e, "a Goal was skipped"),
+                    Err(e) => {
+                        tracing::warn!(field = %e.field, problem = %e.problem, "a Goal was skipped")
+                    }
                 }
             }
             for goal in fhir::goal::newest_per_kind(downloaded) {
@@ -872,7 +875,7 @@ impl Region<'_> {
                 let found = match fhir::schedules_from_care_plan(care_plan, &patient) {
                     Ok(found) => found,
                     Err(e) => {
-                        tracing::warn!(error = %e, "a CarePlan was skipped");
+                        tracing::warn!(field = %e.field, problem = %e.problem, "a CarePlan was skipped");
                         continue;
                     }
                 };
