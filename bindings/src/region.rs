@@ -122,6 +122,10 @@ pub struct FailedUpload {
 pub struct SyncStatus {
     /// Logged in to a region.
     pub logged_in: bool,
+    /// The region's FHIR base URL, when logged in.
+    pub region: Option<String>,
+    /// The patient's FHIR id at the region, when logged in.
+    pub patient: Option<String>,
     /// The login expired: the patient must log in again (nothing is lost).
     pub login_required: bool,
     /// Readings waiting for upload.
@@ -140,6 +144,8 @@ impl From<CoreSyncStatus> for SyncStatus {
     fn from(s: CoreSyncStatus) -> Self {
         SyncStatus {
             logged_in: s.logged_in,
+            region: s.region,
+            patient: s.patient,
             login_required: s.login_required,
             pending: s.pending,
             in_flight: s.in_flight,

@@ -241,6 +241,14 @@ async fn login_sync_and_a_second_sync_that_creates_nothing() {
     assert_eq!((status.pending, status.in_flight), (0, 0));
     assert!(status.failed.is_empty() && status.last_error.is_none());
     assert!(status.last_success.is_some());
+    assert_eq!(
+        status.patient.as_deref(),
+        Some(test_region().patient.as_str())
+    );
+    assert_eq!(
+        status.region.as_deref(),
+        Some(test_region().fhir_url.as_str())
+    );
 
     let again = region.sync_now(120_000, None).await.expect("syncs");
     assert_eq!((again.created, again.already_there), (0, 0));
