@@ -266,6 +266,15 @@ impl Nara {
     pub async fn logout(&self, force: bool) -> Result<(), SyncError> {
         let shared = self.shared.clone();
         let task = runtime().spawn(async move {
+            // Refuse before stopping anything: a refused logout leaves a running sync be.
+            if !force {
+                let core = shared.get()?;
+                let pending = tokio::task::block_in_place(|| core.pending_uploads())
+                    .map_err(SyncError::from)?;
+                if pending > 0 {
+                    return Err(SyncError::UnsyncedChanges { pending });
+                }
+            }
             let mut core = shared.take().ok_or(Closed)?;
             // Syncs and logins are safe to stop at any point; other calls finish first.
             shared.abort_tasks();
