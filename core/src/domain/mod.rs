@@ -4,6 +4,7 @@
 //! current time in. That keeps the rules testable with tables and property tests, and
 //! keeps them out of the bindings and shells.
 
+pub mod chat;
 pub mod reading;
 pub mod schedule;
 pub mod text;
