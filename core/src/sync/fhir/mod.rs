@@ -9,16 +9,20 @@
 //! - [`goal`]: the care team's thresholds as `Goal`s, to and from
 //!   [`ThresholdSet`](crate::domain::triage::ThresholdSet);
 //! - [`care_plan`]: measurement schedules as a `CarePlan`, to and from
-//!   [`MeasurementSchedule`](crate::domain::schedule::MeasurementSchedule).
+//!   [`MeasurementSchedule`](crate::domain::schedule::MeasurementSchedule);
+//! - [`communication`]: chat threads (`CommunicationRequest`), messages and read
+//!   receipts (`Communication`) and photos (`Binary`), to and from
+//!   [`crate::domain::chat`] (ADR 0009).
 //!
 //! It must not do I/O (no network, no database, no clock, no logging): the sync engine
 //! calls it with data and sends or stores the results. Errors name resources, elements
 //! and codes, never values: a patient's note or a measured value must not reach a log
 //! through an error message. The mapping is documented in
-//! `docs/adr/0007-fhir-mapping.md`.
+//! `docs/adr/0007-fhir-mapping.md` and, for chat, `docs/adr/0009-chat-fhir-mapping.md`.
 
 pub mod bundle;
 pub mod care_plan;
+pub mod communication;
 pub mod goal;
 mod json;
 pub mod observation;
@@ -34,6 +38,11 @@ pub use crate::sync::fhir::bundle::{
 };
 pub use crate::sync::fhir::care_plan::{
     CarePlanSchedules, care_plan_from_schedules, schedules_from_care_plan,
+};
+pub use crate::sync::fhir::communication::{
+    Binary, Communication, Downloaded, IncomingMessage, PhotoRef, Receipt, ThreadRef, binary,
+    binary_entry, binary_from_fhir, communication, communication_from_fhir, delivery_state,
+    message_entry, message_from_fhir, receipt, receipt_entry, receipt_from_fhir, thread_from_fhir,
 };
 pub use crate::sync::fhir::goal::{DownloadedGoal, goal_from_thresholds, thresholds_from_goal};
 pub use crate::sync::fhir::json::{DownloadError, Problem, next_page, search_resources};
