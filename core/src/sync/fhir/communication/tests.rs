@@ -577,3 +577,26 @@ fn what_the_nurse_simulator_writes_parses() {
         ]
     );
 }
+
+fn adr_example(name: &str) -> Value {
+    let adr = include_str!("../../../../../docs/adr/0009-chat-fhir-mapping.md");
+    let marker = format!("<!-- example:{name} -->");
+    let start = adr.find(&marker).expect("marker") + marker.len();
+    let rest = &adr[start..];
+    let open = rest.find("```json").expect("json block") + "```json".len();
+    let close = rest[open..].find("```").expect("block end") + open;
+    serde_json::from_str(&rest[open..close]).expect("example is JSON")
+}
+
+#[test]
+fn the_adr_examples_are_what_the_code_reads_and_writes() {
+    let t = thread_from_fhir(&adr_example("thread"), &patient()).expect("thread");
+    assert_eq!(t.unit_name, "Hjärtsviktsmottagningen");
+    assert_eq!(t.closed.map(|c| c.at), Some(ts("2026-11-30T12:00:00Z")));
+    let mut m = message();
+    m.text = "Benen är svullna i dag".into();
+    m.photos[0].size = 48213;
+    let written = serde_json::to_value(message_entry(&m, &patient(), &thread_ref()).expect("maps"))
+        .expect("json");
+    assert_eq!(written, adr_example("message"));
+}
