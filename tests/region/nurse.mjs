@@ -11,6 +11,13 @@
 //                    [--text-sv "..."] [--text-en "..."]
 //   nurse unschedule PATIENT KIND            (that activity becomes stopped)
 //   nurse show       PATIENT
+//   nurse thread       PATIENT THREAD --title T --unit U [--reply-within-sv T --reply-within-en T]
+//                      [--notice-sv T --notice-en T]
+//   nurse close-thread PATIENT THREAD [--reason-sv T --reason-en T] [--status completed|revoked]
+//   nurse reply        PATIENT THREAD "text" [--in-reply-to ID] [--photo FILE]
+//   nurse receive      PATIENT MESSAGE-CLIENT-ID   (the region's system: sets `received`)
+//   nurse read         PATIENT MESSAGE-CLIENT-ID   (the unit read it: a read receipt)
+//   nurse messages     PATIENT THREAD
 // Options: --fhir URL (default $NARA_FHIR_DIRECT_URL, else $NARA_REGION_DIR/env).
 //
 // The format is docs/adr/0007-fhir-mapping.md §6 and §7:
@@ -30,7 +37,23 @@
 //   is the activity's index), a new kind is appended.
 // Writes are PUTs to those ids: re-running updates (the server bumps
 // meta.versionId and meta.lastUpdated) instead of adding copies.
+//
+// Chat is docs/adr/0009-chat-fhir-mapping.md:
+// - a thread is a CommunicationRequest with the given id (PUT), status active
+//   (closed: completed or revoked, statusReason, occurrencePeriod.end),
+//   requester.display = the unit, reasonCode[0].text = the title, and the
+//   expected-reply and emergency-notice extensions (Swedish in valueString,
+//   English in the translation extension on _valueString);
+// - the unit's messages are Communications basedOn the thread, sender = the
+//   unit (display), recipient and subject = the patient, identifier
+//   https://nara.se/fhir/sid/care-unit-message|<uuid>; photos are Binary/<uuid>
+//   with securityContext = the patient;
+// - `receive` sets `received` on the patient's message (delivered); `read`
+//   adds a read receipt: a Communication of category read-receipt,
+//   identifier https://nara.se/fhir/read-receipt|urn:uuid:<client id>
+//   (conditional create: once per message), inResponseTo the message.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +66,20 @@ const THRESHOLD_SID = 'https://nara.se/fhir/sid/threshold';
 const SCHEDULE_SID = 'https://nara.se/fhir/sid/measurement-schedule';
 const NARA_OBS = 'https://nara.se/fhir/CodeSystem/observation';
 const LIVE = ['not-started', 'scheduled', 'in-progress'];
+const URI = 'urn:ietf:rfc:3986';
+const COMM_CAT = 'https://nara.se/fhir/CodeSystem/communication-category';
+const THREAD_SID = 'https://nara.se/fhir/sid/thread';
+const UNIT_MESSAGE_SID = 'https://nara.se/fhir/sid/care-unit-message';
+const RECEIPT_SID = 'https://nara.se/fhir/read-receipt';
+const TRANSLATION = 'http://hl7.org/fhir/StructureDefinition/translation';
+const NOTICE = {
+  sv: 'Chatten är inte till för akuta ärenden. Ring 112 vid nödsituation, eller 1177 för sjukvårdsrådgivning.',
+  en: 'The chat is not for emergencies. Call 112 in an emergency, or 1177 for medical advice.',
+};
+const REPLY_WITHIN = {
+  sv: 'Vi svarar vanligtvis inom två vardagar.',
+  en: 'We usually reply within two working days.',
+};
 
 const loinc = (code, display) => ({ system: LOINC, code, display });
 
@@ -88,6 +125,13 @@ function usage(msg) {
                    [--text-sv TEXT] [--text-en TEXT]
   nurse unschedule PATIENT KIND
   nurse show       PATIENT
+  nurse thread       PATIENT THREAD --title TEXT --unit NAME [--reply-within-sv TEXT --reply-within-en TEXT]
+                     [--notice-sv TEXT --notice-en TEXT]
+  nurse close-thread PATIENT THREAD [--reason-sv TEXT --reason-en TEXT] [--status completed|revoked]
+  nurse reply        PATIENT THREAD TEXT [--in-reply-to MESSAGE-CLIENT-ID|Communication/ID] [--photo FILE]
+  nurse receive      PATIENT MESSAGE-CLIENT-ID     (the unit's system has it: sets received)
+  nurse read         PATIENT MESSAGE-CLIENT-ID     (the unit read it: writes a read receipt)
+  nurse messages     PATIENT THREAD
 options: --fhir URL  (default $NARA_FHIR_DIRECT_URL, else the region's env file)
 ranges:  LO-HI; an open end is allowed (80- or -160)
 kinds:   ${Object.keys(KINDS).map((k) => `${k} (${KINDS[k].metrics.join(', ')})`).join('; ')}`);
@@ -133,10 +177,14 @@ function fhirBase(opts) {
   process.exit(2);
 }
 
-async function fhir(base, method, rel, body) {
+async function fhir(base, method, rel, body, extraHeaders = {}) {
   const res = await fetch(`${base}/${rel}`, {
     method,
-    headers: { accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
+    headers: {
+      accept: 'application/fhir+json',
+      ...(body ? { 'content-type': 'application/fhir+json' } : {}),
+      ...extraHeaders,
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -401,6 +449,230 @@ async function show(base, patient) {
   }
 }
 
+
+// ---------------------------------------------------------------- chat (ADR 0009)
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function checkId(id, what) {
+  if (!id || !FHIR_ID.test(id)) usage(`${what} must be a FHIR id (1-64 of A-Z a-z 0-9 - .), got '${id ?? ''}'`);
+}
+
+// A string with its English translation (the standard translation extension on _KEY).
+function localized(key, sv, en) {
+  return {
+    [key]: sv,
+    ...(en && en !== sv ? {
+      [`_${key}`]: {
+        extension: [{ url: TRANSLATION, extension: [{ url: 'lang', valueCode: 'en' }, { url: 'content', valueString: en }] }],
+      },
+    } : {}),
+  };
+}
+
+const nowInstant = () => new Date().toISOString();
+
+async function getThread(base, patient, id) {
+  checkId(id, 'THREAD');
+  const t = await get(base, `CommunicationRequest/${id}`);
+  if (!t) return undefined;
+  if (t.subject?.reference !== `Patient/${patient}`) {
+    throw new Error(`CommunicationRequest/${id} is not a thread of Patient/${patient}`);
+  }
+  return t;
+}
+
+async function thread(base, patient, id, opts) {
+  const current = await getThread(base, patient, id);
+  if (!current && (!opts.title || !opts.unit)) usage('a new thread needs --title and --unit');
+  const now = nowInstant();
+  const replySv = opts['reply-within-sv'] ?? (opts['reply-within-en'] ? undefined : REPLY_WITHIN.sv);
+  const replyEn = opts['reply-within-en'] ?? (opts['reply-within-sv'] ? undefined : REPLY_WITHIN.en);
+  const noticeSv = opts['notice-sv'] ?? NOTICE.sv;
+  const noticeEn = opts['notice-en'] ?? (opts['notice-sv'] ? undefined : NOTICE.en);
+  const unit = opts.unit ?? current.requester?.display;
+  const title = opts.title ?? current.reasonCode?.[0]?.text ?? unit;
+  const extension = [];
+  if (replySv || replyEn) {
+    extension.push({ url: `${SD}/expected-reply`, ...localized('valueString', replySv ?? replyEn, replyEn) });
+  }
+  extension.push({ url: `${SD}/emergency-notice`, ...localized('valueString', noticeSv, noticeEn) });
+  await put(base, {
+    resourceType: 'CommunicationRequest',
+    id,
+    extension,
+    identifier: [{ system: THREAD_SID, value: id }],
+    status: 'active',
+    category: [{ coding: [{ system: COMM_CAT, code: 'conversation' }] }],
+    subject: { reference: `Patient/${patient}` },
+    occurrencePeriod: { start: current?.occurrencePeriod?.start ?? now },
+    authoredOn: current?.authoredOn ?? now,
+    requester: { display: unit },
+    recipient: [{ reference: `Patient/${patient}` }],
+    reasonCode: [{ text: title }],
+  });
+}
+
+async function closeThread(base, patient, id, opts) {
+  const t = await getThread(base, patient, id);
+  if (!t) throw new Error(`no CommunicationRequest/${id}`);
+  const status = opts.status ?? 'completed';
+  if (!['completed', 'revoked'].includes(status)) usage('--status is completed or revoked');
+  delete t.meta;
+  t.status = status;
+  t.occurrencePeriod = { ...(t.occurrencePeriod || {}), end: nowInstant() };
+  const sv = opts['reason-sv'] ?? opts['reason-en'];
+  if (sv) t.statusReason = localized('text', sv, opts['reason-en']);
+  else delete t.statusReason;
+  await put(base, t);
+}
+
+function imageType(buf) {
+  if (buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'image/jpeg';
+  if (buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (buf.subarray(4, 8).toString('latin1') === 'ftyp'
+    && ['heic', 'heix', 'hevc', 'heim', 'heis', 'mif1', 'msf1'].includes(buf.subarray(8, 12).toString('latin1'))) return 'image/heic';
+  return undefined;
+}
+
+// The patient's message with client id `clientId` (exactly one).
+async function findMessage(base, patient, clientId) {
+  const id = String(clientId || '').replace(/^urn:uuid:/, '').toLowerCase();
+  if (!UUID.test(id)) usage(`MESSAGE-CLIENT-ID must be the message's client UUID, got '${clientId ?? ''}'`);
+  const q = `identifier=${encodeURIComponent(`${URI}|urn:uuid:${id}`)}&subject=${encodeURIComponent(`Patient/${patient}`)}`;
+  const bundle = await get(base, `Communication?${q}`);
+  const found = (bundle?.entry || []).map((e) => e.resource).filter((r) => r?.resourceType === 'Communication');
+  if (found.length !== 1) throw new Error(`${found.length} Communications of Patient/${patient} have the client id ${id}`);
+  return { message: found[0], id };
+}
+
+async function reply(base, patient, threadId, text, opts) {
+  const t = await getThread(base, patient, threadId);
+  if (!t) throw new Error(`no CommunicationRequest/${threadId}`);
+  if (t.status !== 'active' && t.status !== 'on-hold') throw new Error(`the thread is ${t.status}: the unit reopens it with 'nurse thread' first`);
+  if (!text && !opts.photo) usage('reply needs TEXT or --photo FILE');
+  const payload = [];
+  if (text) payload.push({ contentString: text });
+  if (opts.photo) {
+    const bytes = fs.readFileSync(opts.photo);
+    const contentType = imageType(bytes);
+    if (!contentType) usage(`${opts.photo} is not a JPEG, PNG or HEIC image`);
+    const binaryId = crypto.randomUUID();
+    await put(base, {
+      resourceType: 'Binary',
+      id: binaryId,
+      contentType,
+      securityContext: { reference: `Patient/${patient}` },
+      data: bytes.toString('base64'),
+    });
+    payload.push({
+      contentAttachment: {
+        extension: [{ url: `${SD}/attachment-sha256`, valueBase64Binary: crypto.createHash('sha256').update(bytes).digest('base64') }],
+        contentType,
+        url: `Binary/${binaryId}`,
+        size: bytes.length,
+      },
+    });
+  }
+  let inResponseTo;
+  if (opts['in-reply-to']) {
+    const r = String(opts['in-reply-to']);
+    const uuid = r.replace(/^urn:uuid:/, '');
+    if (UUID.test(uuid)) inResponseTo = [{ identifier: { system: URI, value: `urn:uuid:${uuid.toLowerCase()}` } }];
+    else if (/^Communication\/[A-Za-z0-9\-.]{1,64}$/.test(r)) inResponseTo = [{ reference: r }];
+    else usage('--in-reply-to is a message client id (UUID) or Communication/ID');
+  }
+  const ident = { system: UNIT_MESSAGE_SID, value: crypto.randomUUID() };
+  const r = await fhir(base, 'POST', 'Communication', {
+    resourceType: 'Communication',
+    identifier: [ident],
+    basedOn: [{ reference: `CommunicationRequest/${threadId}` }],
+    ...(inResponseTo ? { inResponseTo } : {}),
+    status: 'completed',
+    category: [{ coding: [{ system: COMM_CAT, code: 'message' }] }],
+    subject: { reference: `Patient/${patient}` },
+    sent: nowInstant(),
+    recipient: [{ reference: `Patient/${patient}` }],
+    sender: { ...(t.requester?.reference ? { reference: t.requester.reference } : {}), display: t.requester?.display },
+    payload,
+  }, { 'if-none-exist': `identifier=${ident.system}|${ident.value}` });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`POST Communication answered ${r.status}: ${r.text.slice(0, 500)}`);
+  console.log(`created Communication/${r.json?.id} (reply in ${threadId})`);
+}
+
+async function receive(base, patient, clientId, quiet = false) {
+  const { message } = await findMessage(base, patient, clientId);
+  if (message.received) {
+    if (!quiet) console.log(`Communication/${message.id} was already received at ${message.received}`);
+    return message;
+  }
+  delete message.meta;
+  message.received = nowInstant();
+  return put(base, message);
+}
+
+async function read(base, patient, clientId) {
+  const message = await receive(base, patient, clientId, true);
+  const { id } = await findMessage(base, patient, clientId);
+  const ident = { system: RECEIPT_SID, value: `urn:uuid:${id}` };
+  const unit = (await getThread(base, patient, (message.basedOn?.[0]?.reference || '').split('/')[1] || '-').catch(() => undefined))?.requester;
+  const r = await fhir(base, 'POST', 'Communication', {
+    resourceType: 'Communication',
+    identifier: [ident],
+    basedOn: message.basedOn,
+    inResponseTo: [{ reference: `Communication/${message.id}`, identifier: { system: URI, value: `urn:uuid:${id}` } }],
+    status: 'completed',
+    category: [{ coding: [{ system: COMM_CAT, code: 'read-receipt' }] }],
+    subject: { reference: `Patient/${patient}` },
+    sent: nowInstant(),
+    recipient: [{ reference: `Patient/${patient}` }],
+    sender: { ...(unit?.reference ? { reference: unit.reference } : {}), display: unit?.display ?? 'Vårdenheten' },
+  }, { 'if-none-exist': `identifier=${ident.system}|${ident.value}` });
+  if (r.status === 201) console.log(`created Communication/${r.json?.id} (read receipt for ${id})`);
+  else if (r.status === 200) console.log(`Communication/${r.json?.id}: ${id} was already read`);
+  else throw new Error(`POST Communication answered ${r.status}: ${r.text.slice(0, 500)}`);
+}
+
+async function messages(base, patient, threadId) {
+  const t = await getThread(base, patient, threadId);
+  if (t) {
+    console.log(`thread ${threadId}: ${t.reasonCode?.[0]?.text ?? ''} (${t.requester?.display ?? '?'}), ${t.status}`
+      + `${t.statusReason?.text ? ` - ${t.statusReason.text}` : ''}`);
+  } else console.log(`no CommunicationRequest/${threadId}`);
+  const all = [];
+  let next = `Communication?based-on=${encodeURIComponent(`CommunicationRequest/${threadId}`)}&subject=${encodeURIComponent(`Patient/${patient}`)}&_count=100`;
+  while (next) {
+    const bundle = await get(base, next);
+    for (const e of bundle?.entry || []) if (e.resource?.resourceType === 'Communication') all.push(e.resource);
+    const link = (bundle?.link || []).find((l) => l.relation === 'next')?.url;
+    next = link ? link.slice(link.indexOf(base) === 0 ? base.length + 1 : 0) : undefined;
+    if (next && /^https?:/.test(next)) next = undefined;
+  }
+  const isReceipt = (c) => (c.category || []).some((cc) => (cc.coding || []).some((x) => x.system === COMM_CAT && x.code === 'read-receipt'));
+  const readKeys = new Map();
+  for (const r of all.filter(isReceipt)) {
+    for (const x of r.inResponseTo || []) {
+      if (x.identifier?.value) readKeys.set(x.identifier.value, r.sent);
+      if (x.reference) readKeys.set(x.reference, r.sent);
+    }
+  }
+  const msgs = all.filter((c) => !isReceipt(c)).sort((a, b) => String(a.sent).localeCompare(String(b.sent)));
+  for (const m of msgs) {
+    const fromPatient = m.sender?.reference === `Patient/${patient}`;
+    const clientId = (m.identifier || []).find((i) => i.system === URI)?.value;
+    const readAt = readKeys.get(clientId) ?? readKeys.get(`Communication/${m.id}`);
+    const state = readAt ? `read ${readAt}` : m.received ? `delivered ${m.received}` : 'sent';
+    const text = (m.payload || []).filter((p) => p.contentString).map((p) => p.contentString).join(' ');
+    const photos = (m.payload || []).filter((p) => p.contentAttachment).length;
+    const who = fromPatient ? 'patient' : (m.sender?.display ?? 'unit');
+    console.log(`${m.sent}  ${who}  [${state}]  Communication/${m.id}${clientId ? ` (${clientId})` : ''}`
+      + `${m.inResponseTo ? `  re: ${m.inResponseTo.map((x) => x.identifier?.value ?? x.reference).join(', ')}` : ''}`
+      + `\n    ${text}${photos ? ` [${photos} photo${photos > 1 ? 's' : ''}]` : ''}`);
+  }
+  if (!msgs.length) console.log('(no messages)');
+}
+
 const { pos, opts } = parseArgs(process.argv.slice(2));
 const [command, patient, kind] = pos;
 if (!command || command === 'help') usage();
@@ -412,6 +684,12 @@ try {
   else if (command === 'schedule') await schedule(base, patient, kind, opts);
   else if (command === 'unschedule') await unschedule(base, patient, kind);
   else if (command === 'show') await show(base, patient);
+  else if (command === 'thread') await thread(base, patient, kind, opts);
+  else if (command === 'close-thread') await closeThread(base, patient, kind, opts);
+  else if (command === 'reply') await reply(base, patient, kind, pos[3], opts);
+  else if (command === 'receive') await receive(base, patient, kind);
+  else if (command === 'read') await read(base, patient, kind);
+  else if (command === 'messages') await messages(base, patient, kind);
   else usage(`unknown command '${command}'`);
 } catch (e) {
   console.error(`nurse: ${e.message}`);

@@ -65,8 +65,8 @@ const SMART_SCOPES = [
   'patient/*.rs', 'patient/*.cruds', 'patient/*.read', 'patient/*.write', 'patient/*.*',
 ];
 for (const type of ['Observation', 'Goal', 'CarePlan', 'Patient', 'QuestionnaireResponse',
-  'Questionnaire', 'Communication', 'Appointment', 'AppointmentResponse', 'DocumentReference',
-  'Device']) {
+  'Questionnaire', 'Communication', 'CommunicationRequest', 'Binary', 'Appointment',
+  'AppointmentResponse', 'DocumentReference', 'Device']) {
   for (const p of ['c', 'r', 's', 'u', 'd', 'rs', 'cu', 'cru', 'crs', 'cruds', 'read', 'write', '*']) {
     SMART_SCOPES.push(`patient/${type}.${p}`);
   }
@@ -374,8 +374,9 @@ function checkPatientParams(ctx, query) {
   }
 }
 
+// securityContext: a Binary (a chat photo) belongs to the patient it names.
 const REFERENCE_FIELDS = ['subject', 'patient', 'sender', 'author', 'source', 'actor',
-  'beneficiary', 'performer', 'recipient', 'requester', 'participant'];
+  'beneficiary', 'performer', 'recipient', 'requester', 'participant', 'securityContext'];
 
 // Check the Patient references of one resource in a request body.
 function checkResource(ctx, resource, where) {
