@@ -12,10 +12,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "care_plan", include_str!("migrations/002_care_plan.sql")),
     (3, "outbox", include_str!("migrations/003_outbox.sql")),
     (4, "sync", include_str!("migrations/004_sync.sql")),
+    (5, "chat", include_str!("migrations/005_chat.sql")),
 ];
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// The database's schema version.
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

@@ -8,7 +8,9 @@
 //! never deleted, since it may hold unsynced readings. A wrong key is a typed error and
 //! changes nothing on disk.
 
+pub mod chat;
 pub mod crypto;
+pub mod files;
 pub mod key;
 pub mod migrations;
 pub mod outbox;
