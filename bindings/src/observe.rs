@@ -79,6 +79,14 @@ pub enum Change {
     ScheduleChanged,
     /// The sync state changed (login, progress, failures, last success).
     SyncChanged,
+    /// A chat thread changed (a message composed or received, a delivery state or read
+    /// mark, the thread itself): re-read its page.
+    ChatChanged {
+        /// The region's id of the thread.
+        thread_id: String,
+    },
+    /// The thread list changed (a thread, an unread count, a newest message).
+    ThreadsChanged,
     /// The store was wiped.
     Wiped,
     /// The listener fell behind and missed `missed` changes: re-read what you show.
@@ -102,6 +110,8 @@ impl From<CoreChange> for Change {
             }
             CoreChange::ScheduleChanged => Change::ScheduleChanged,
             CoreChange::SyncChanged => Change::SyncChanged,
+            CoreChange::ChatChanged { thread_id } => Change::ChatChanged { thread_id },
+            CoreChange::ThreadsChanged => Change::ThreadsChanged,
             CoreChange::Wiped => Change::Wiped,
         }
     }

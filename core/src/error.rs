@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use crate::domain::chat::ChatError;
 use crate::domain::schedule::ScheduleError;
 use crate::domain::triage::ThresholdError;
 use crate::domain::validation::{FieldError, ValidationErrors};
@@ -39,6 +40,10 @@ pub enum NaraError {
     /// A schedule that cannot be applied.
     #[error("invalid schedule: {0}")]
     Schedule(#[from] ScheduleError),
+    /// A chat message that cannot be sent, or a thread that cannot take one (never
+    /// names the text).
+    #[error("{0}")]
+    Chat(#[from] ChatError),
     /// The store failed (see [`StoreError`]).
     #[error(transparent)]
     Store(#[from] StoreError),

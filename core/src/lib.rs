@@ -2,9 +2,10 @@
 //!
 //! [`Nara`] is the facade the CLI and the bindings use: open a store with a
 //! [`KeyProvider`], then one sub-API per area ([`Nara::readings`], [`Nara::care_plan`],
-//! [`Nara::trends`]). Rules live in [`domain`] (pure), storage in [`store`]. This crate
+//! [`Nara::trends`], [`Nara::chat`]). Rules live in [`domain`] (pure), storage in [`store`]. This crate
 //! exposes no FFI types; `bindings/` converts.
 
+pub mod chat;
 pub mod domain;
 pub mod error;
 pub mod observe;
@@ -126,6 +127,11 @@ impl Nara {
         Trends { nara: self }
     }
 
+    /// Chat with the care team: threads, messages, photos.
+    pub fn chat(&self) -> chat::Chat<'_> {
+        chat::Chat { nara: self }
+    }
+
     /// Sync with the region: login, upload, download, status.
     pub fn region(&self) -> sync::engine::Region<'_> {
         sync::engine::Region { nara: self }
@@ -169,8 +175,8 @@ impl Nara {
         Ok(self.store.read(|c, _| repo::pending_uploads(c))?)
     }
 
-    /// Logout: deletes every row, the database files, the wrapped key and the platform
-    /// key. Irreversible.
+    /// Logout: deletes every row, the database files, the photo files, the wrapped key
+    /// and the platform key. Irreversible.
     pub fn wipe(self) -> Result<(), NaraError> {
         let Nara {
             store,
@@ -178,7 +184,9 @@ impl Nara {
             observers,
             ..
         } = self;
+        let photos = store::files::PhotoFiles::new(store.dir());
         store.wipe(keys.as_ref())?;
+        photos.remove_all()?;
         observers.publish(Change::Wiped);
         Ok(())
     }

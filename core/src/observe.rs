@@ -38,6 +38,15 @@ pub enum Change {
     ScheduleChanged,
     /// The sync state changed (login, progress, failures, last success).
     SyncChanged,
+    /// A chat thread changed: a message composed or received, a delivery state or read
+    /// mark, the thread itself (closed, renamed).
+    ChatChanged {
+        /// The region's id of the thread.
+        thread_id: String,
+    },
+    /// The thread list changed (a thread added or changed, an unread count, the newest
+    /// message of a thread).
+    ThreadsChanged,
     /// The store was wiped.
     Wiped,
 }
