@@ -18,7 +18,7 @@ use crate::domain::chat::{
 };
 use crate::observe::Change;
 use crate::store::StoreError;
-use crate::store::chat::{self as repo, Incoming, PhotoRow};
+use crate::store::chat::{self as repo, ChatUpload, Incoming, PhotoRow};
 use crate::store::files::PhotoFiles;
 use crate::{Nara, NaraError};
 
@@ -322,6 +322,46 @@ impl Chat<'_> {
                 .publish(Change::ChatChanged { thread_id });
         }
         Ok(changed)
+    }
+
+    /// Chat changes due for upload now, up to `limit` of each kind (sync): photos first,
+    /// then messages whose photos are all uploaded, then read receipts. The sync engine
+    /// settles each with `store::outbox` under its entity (`photo`, `message`,
+    /// `receipt`) and key.
+    pub fn due_uploads(&self, limit: usize) -> Result<Vec<ChatUpload>, NaraError> {
+        let now = self.nara.now().as_second();
+        Ok(self
+            .nara
+            .store
+            .read(|c, k| repo::due_uploads(c, k, now, limit))?)
+    }
+
+    /// Stores a page of downloaded messages in one transaction (sync); see
+    /// [`Chat::store_incoming`]. Returns what happened to each, in order.
+    pub fn store_incoming_all(&self, messages: &[Message]) -> Result<Vec<Incoming>, NaraError> {
+        let outcomes = self.nara.store.write(|tx, k| {
+            messages
+                .iter()
+                .map(|m| repo::insert_incoming(tx, k, m))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        let mut threads: Vec<&str> = messages
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o != Incoming::Unchanged)
+            .map(|(m, _)| m.thread_id.as_str())
+            .collect();
+        threads.sort_unstable();
+        threads.dedup();
+        for t in threads {
+            self.nara.observers.publish(Change::ChatChanged {
+                thread_id: t.to_owned(),
+            });
+        }
+        if outcomes.iter().any(|o| *o != Incoming::Unchanged) {
+            self.nara.observers.publish(Change::ThreadsChanged);
+        }
+        Ok(outcomes)
     }
 
     /// What chat still has to upload.

@@ -634,3 +634,48 @@ fn files_left_by_a_crash_are_swept_and_a_logout_removes_every_photo() {
     nara.wipe().expect("wipe");
     assert!(!dir.exists(), "photo files left after logout");
 }
+
+#[test]
+fn sync_reads_photos_before_their_message_and_receipts_from_the_outbox() {
+    use nara_core::store::chat::ChatUpload;
+    let f = open();
+    let chat = f.nara.chat();
+    chat.upsert_thread(thread("t1")).expect("thread");
+    let with_photo = chat
+        .compose(NewMessage {
+            photos: vec![NewPhoto {
+                content_type: "image/jpeg".into(),
+                bytes: jpeg_with(b"p"),
+            }],
+            ..text("t1", "med bild")
+        })
+        .expect("compose");
+    let plain = chat.compose(text("t1", "utan bild")).expect("compose");
+    let outcomes = chat
+        .store_incoming_all(&[from_unit("u1", "t1", "svar"), from_unit("u1", "t1", "svar")])
+        .expect("page of downloads");
+    assert_eq!(outcomes, vec![Incoming::New, Incoming::Unchanged]);
+    chat.mark_read("t1", "u1").expect("read");
+
+    let due = chat.due_uploads(10).expect("due");
+    let kinds: Vec<String> = due
+        .iter()
+        .map(|u| match u {
+            ChatUpload::Photo { message_id, .. } => format!("photo of {message_id}"),
+            ChatUpload::Message { message, .. } => format!("message {}", message.id),
+            ChatUpload::Receipt { message, .. } => format!("receipt {}", message.id),
+        })
+        .collect();
+    // The message with a photo waits until its photo is uploaded.
+    assert_eq!(
+        kinds,
+        vec![
+            format!("photo of {}", with_photo.id),
+            format!("message {}", plain.id),
+            "receipt u1".to_owned(),
+        ]
+    );
+    if let ChatUpload::Receipt { message, .. } = &due[2] {
+        assert!(message.read_at.is_some());
+    }
+}

@@ -646,3 +646,127 @@ pub fn pending(conn: &Connection) -> Result<(u64, u64, u64), StoreError> {
     };
     Ok((count("message")?, count("photo")?, count("receipt")?))
 }
+
+// ---- the outbox, as the sync engine reads it ----
+
+/// A chat change waiting for upload, with its outbox key (`entity`, `seq`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatUpload {
+    /// A photo of one of the patient's messages (entity `photo`, key the photo's row).
+    /// Upload it before its message, which refers to it.
+    Photo {
+        /// The outbox key.
+        seq: i64,
+        /// Upload attempts so far.
+        attempts: u32,
+        /// The id of the message it belongs to.
+        message_id: String,
+        /// Its metadata; the bytes are in `files/` (`Chat::photo_bytes`).
+        photo: Photo,
+    },
+    /// One of the patient's messages (entity `message`, key the message's row); due
+    /// only when none of its photos waits any more.
+    Message {
+        /// The outbox key.
+        seq: i64,
+        /// Upload attempts so far.
+        attempts: u32,
+        /// The message.
+        message: Message,
+    },
+    /// A read receipt for a unit message (entity `receipt`, key that message's row).
+    Receipt {
+        /// The outbox key.
+        seq: i64,
+        /// Upload attempts so far.
+        attempts: u32,
+        /// The message that was read (its `read_at` is set).
+        message: Message,
+    },
+}
+
+fn due_rows(
+    conn: &Connection,
+    sql: &str,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<(i64, u32, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(params![now, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Up to `limit` of each kind of pending chat change due at `now` (unix seconds), oldest
+/// first: photos, then messages whose photos are all uploaded, then read receipts.
+/// Rows are removed, rescheduled or failed with `store::outbox` like readings' rows.
+pub fn due_uploads(
+    conn: &Connection,
+    cipher: &Cipher,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<ChatUpload>, StoreError> {
+    let mut out = Vec::new();
+    for (seq, attempts, photo_id) in due_rows(
+        conn,
+        "SELECT o.entity_seq, o.attempts, p.id FROM outbox o JOIN photos p ON p.seq = o.entity_seq
+         WHERE o.entity = 'photo' AND o.state = 0 AND o.next_attempt_at <= ?1
+         ORDER BY o.entity_seq LIMIT ?2",
+        now,
+        limit,
+    )? {
+        let (photo, _) = photo(conn, cipher, &photo_id)?.ok_or(StoreError::Decode)?;
+        let message_id: String = conn
+            .prepare_cached(
+                "SELECT m.id FROM photos p JOIN messages m ON m.seq = p.message_seq WHERE p.seq = ?1",
+            )?
+            .query_row([seq], |r| r.get(0))?;
+        out.push(ChatUpload::Photo {
+            seq,
+            attempts,
+            message_id,
+            photo,
+        });
+    }
+    for (seq, attempts, id) in due_rows(
+        conn,
+        "SELECT o.entity_seq, o.attempts, m.id FROM outbox o JOIN messages m ON m.seq = o.entity_seq
+         WHERE o.entity = 'message' AND o.state = 0 AND o.next_attempt_at <= ?1
+           AND NOT EXISTS (SELECT 1 FROM photos p JOIN outbox x
+                           ON x.entity = 'photo' AND x.entity_seq = p.seq
+                           WHERE p.message_seq = m.seq)
+         ORDER BY o.entity_seq LIMIT ?2",
+        now,
+        limit,
+    )? {
+        let message = message(conn, cipher, &id)?.ok_or(StoreError::Decode)?;
+        out.push(ChatUpload::Message {
+            seq,
+            attempts,
+            message,
+        });
+    }
+    for (seq, attempts, id) in due_rows(
+        conn,
+        "SELECT o.entity_seq, o.attempts, m.id FROM outbox o JOIN messages m ON m.seq = o.entity_seq
+         WHERE o.entity = 'receipt' AND o.state = 0 AND o.next_attempt_at <= ?1
+         ORDER BY o.entity_seq LIMIT ?2",
+        now,
+        limit,
+    )? {
+        let message = message(conn, cipher, &id)?.ok_or(StoreError::Decode)?;
+        out.push(ChatUpload::Receipt {
+            seq,
+            attempts,
+            message,
+        });
+    }
+    Ok(out)
+}
