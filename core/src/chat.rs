@@ -10,6 +10,7 @@
 //! error a message's text or a photo's bytes.
 
 use bytes::Bytes;
+use img_parts::ImageEXIF;
 use img_parts::jpeg::{Jpeg, markers};
 use jiff::Timestamp;
 
@@ -514,11 +515,16 @@ fn keep_segment(marker: u8, contents: &[u8]) -> bool {
 /// as one opaque block, so [`tail_end`] walks that block's markers to find where the
 /// image ends and which application segments sit between scans.
 ///
-/// The Exif orientation tag goes too: the shells hand over photos already upright.
+/// One thing of Exif is kept: the orientation (so a photo taken upright is shown
+/// upright at the clinic), written back as a new Exif segment holding that tag alone.
 pub fn strip_jpeg_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut jpeg = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)).ok()?;
+    let orientation = jpeg.exif().and_then(|tiff| orientation(&tiff));
     jpeg.segments_mut()
         .retain(|s| keep_segment(s.marker(), s.contents()));
+    if let Some(o) = orientation {
+        jpeg.set_exif(Some(Bytes::from(orientation_only(o)?)));
+    }
     let sos = jpeg.segments().last()?;
     if sos.marker() != markers::SOS || !sos.has_entropy() {
         return None;
@@ -536,6 +542,28 @@ pub fn strip_jpeg_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(tail.get(at..end)?);
     Some(out)
+}
+
+/// The Exif orientation (2 to 8; 1, the default, is `None`) of a TIFF Exif payload.
+fn orientation(tiff: &[u8]) -> Option<u16> {
+    let exif = exif::Reader::new().read_raw(tiff.to_vec()).ok()?;
+    let field = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)?;
+    let o = u16::try_from(field.value.get_uint(0)?).ok()?;
+    (2..=8).contains(&o).then_some(o)
+}
+
+/// A TIFF Exif payload with the orientation tag alone.
+fn orientation_only(o: u16) -> Option<Vec<u8>> {
+    let field = exif::Field {
+        tag: exif::Tag::Orientation,
+        ifd_num: exif::In::PRIMARY,
+        value: exif::Value::Short(vec![o]),
+    };
+    let mut writer = exif::experimental::Writer::new();
+    writer.push_field(&field);
+    let mut out = std::io::Cursor::new(Vec::new());
+    writer.write(&mut out, false).ok()?;
+    Some(out.into_inner())
 }
 
 /// In the block after the first scan header: the offset just past the image's end marker,
@@ -625,6 +653,57 @@ mod tests {
         assert!(has(scan), "the scan must be kept byte for byte");
         assert!(out.ends_with(&[0xFF, 0xD9]));
         assert_eq!(out, jpeg_with(scan), "exactly the image without metadata");
+    }
+
+    #[test]
+    fn the_orientation_is_kept_alone() {
+        let fields = [
+            exif::Field {
+                tag: exif::Tag::Orientation,
+                ifd_num: exif::In::PRIMARY,
+                value: exif::Value::Short(vec![6]),
+            },
+            exif::Field {
+                tag: exif::Tag::Make,
+                ifd_num: exif::In::PRIMARY,
+                value: exif::Value::Ascii(vec![b"PhoneMaker".to_vec()]),
+            },
+            exif::Field {
+                tag: exif::Tag::GPSLatitudeRef,
+                ifd_num: exif::In::PRIMARY,
+                value: exif::Value::Ascii(vec![b"N".to_vec()]),
+            },
+            exif::Field {
+                tag: exif::Tag::GPSLatitude,
+                ifd_num: exif::In::PRIMARY,
+                value: exif::Value::Rational(vec![
+                    (59, 1).into(),
+                    (19, 1).into(),
+                    (4567, 100).into(),
+                ]),
+            },
+        ];
+        let mut writer = exif::experimental::Writer::new();
+        for f in &fields {
+            writer.push_field(f);
+        }
+        let mut tiff = std::io::Cursor::new(Vec::new());
+        writer.write(&mut tiff, false).expect("tiff");
+        let mut jpeg = Jpeg::from_bytes(Bytes::from(jpeg_with(b"scan"))).expect("parses");
+        jpeg.set_exif(Some(Bytes::from(tiff.into_inner())));
+        let with = jpeg.encoder().bytes().to_vec();
+        assert!(with.windows(10).any(|w| w == b"PhoneMaker"));
+
+        let out = strip_jpeg_metadata(&with).expect("strips");
+        let parsed = Jpeg::from_bytes(Bytes::from(out.clone())).expect("parses");
+        let exif = exif::Reader::new()
+            .read_raw(parsed.exif().expect("orientation kept").to_vec())
+            .expect("valid Exif");
+        let tags: Vec<exif::Tag> = exif.fields().map(|f| f.tag).collect();
+        assert_eq!(tags, vec![exif::Tag::Orientation]);
+        assert_eq!(orientation(&parsed.exif().expect("exif")), Some(6));
+        assert!(!out.windows(10).any(|w| w == b"PhoneMaker"));
+        assert!(out.windows(4).any(|w| w == b"scan"));
     }
 
     #[test]
