@@ -158,19 +158,36 @@ impl Chat<'_> {
     ///
     /// Errors: [`NaraError::Chat`] with [`ChatError`] (empty, too long, photo too large
     /// or not an image, thread closed or unknown); none names the text.
-    pub fn compose(&self, new: NewMessage) -> Result<Message, NaraError> {
+    pub fn compose(&self, mut new: NewMessage) -> Result<Message, NaraError> {
+        if new.photos.len() > chat::MAX_PHOTOS_PER_MESSAGE {
+            return Err(ChatError::TooManyPhotos {
+                max: chat::MAX_PHOTOS_PER_MESSAGE,
+            }
+            .into());
+        }
+        // Strip first: the size limit applies to what is stored and sent. Metadata is at
+        // most a few hundred kB, so a file of twice the limit is refused unread.
+        for (index, p) in new.photos.iter_mut().enumerate() {
+            if p.bytes.len() > 2 * chat::MAX_PHOTO_BYTES {
+                return Err(ChatError::PhotoTooLarge {
+                    index,
+                    max_mb: chat::MAX_PHOTO_BYTES / (1024 * 1024),
+                }
+                .into());
+            }
+            if chat::image_type(&p.bytes) == Some("image/jpeg") {
+                p.bytes =
+                    strip_jpeg_metadata(&p.bytes).ok_or(ChatError::UnsupportedPhoto { index })?;
+            }
+        }
         let text = chat::validate(&new)?;
         // Fail early (the transaction checks again): a closed thread writes no files.
         self.check_open(&new.thread_id)?;
         let now = self.nara.now();
         let mut photos = Vec::with_capacity(new.photos.len());
-        for (index, p) in new.photos.iter().enumerate() {
+        for (index, p) in new.photos.into_iter().enumerate() {
             let kind = chat::image_type(&p.bytes).ok_or(ChatError::UnsupportedPhoto { index })?;
-            let bytes = if kind == "image/jpeg" {
-                strip_jpeg_metadata(&p.bytes).ok_or(ChatError::UnsupportedPhoto { index })?
-            } else {
-                p.bytes.clone()
-            };
+            let bytes = p.bytes;
             let id = uuid::Builder::from_random_bytes(self.nara.store.random16()?)
                 .into_uuid()
                 .to_string();

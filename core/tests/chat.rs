@@ -242,8 +242,7 @@ fn wrong_photos_and_texts_get_typed_errors_that_name_no_text() {
     ));
     assert!(!format!("{err} {err:?}").contains(secret));
 
-    let mut huge = jpeg_with(b"x");
-    huge.resize(MAX_PHOTO_BYTES + 1, 0);
+    let huge = jpeg_with(&vec![7u8; MAX_PHOTO_BYTES]);
     let err = chat
         .compose(NewMessage {
             photos: vec![NewPhoto {
@@ -258,6 +257,22 @@ fn wrong_photos_and_texts_get_typed_errors_that_name_no_text() {
         NaraError::Chat(ChatError::PhotoTooLarge { index: 0, .. })
     ));
     assert!(!format!("{err} {err:?}").contains(secret));
+
+    // Over the limit only by what stripping removes (here an appended second image):
+    // accepted, and stored small.
+    let mut padded = jpeg_with(b"small");
+    padded.extend_from_slice(&[0xFF, 0xD8]);
+    padded.resize(MAX_PHOTO_BYTES + 10, 0);
+    let ok = chat
+        .compose(NewMessage {
+            photos: vec![NewPhoto {
+                content_type: "image/jpeg".into(),
+                bytes: padded,
+            }],
+            ..text("t1", "")
+        })
+        .expect("fits once stripped");
+    assert_eq!(ok.photos[0].size, jpeg_with(b"small").len() as u64);
 
     // A truncated JPEG cannot be stripped, so it is refused rather than stored as is.
     let truncated = photo_with_gps(b"pixels");
@@ -284,9 +299,12 @@ fn wrong_photos_and_texts_get_typed_errors_that_name_no_text() {
         chat.compose(text("no-such-thread", "hej")),
         Err(NaraError::Chat(ChatError::NoSuchThread))
     ));
-    // Nothing was stored or queued, and no file was left behind.
-    assert_eq!(outbox(f._data.path()), vec![]);
-    assert_eq!(files(f._data.path()), 0);
+    // Nothing else was stored or queued, and no file was left behind.
+    assert_eq!(
+        outbox(f._data.path()),
+        vec![("message".to_owned(), 1), ("photo".to_owned(), 1)]
+    );
+    assert_eq!(files(f._data.path()), 1);
 
     // PNG and HEIC pass through byte for byte; the declared type is not trusted.
     let png = [
