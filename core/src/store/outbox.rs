@@ -182,7 +182,8 @@ pub fn fail(tx: &Transaction<'_>, entity: Entity, seq: i64, error: &str) -> Resu
 pub fn failed(conn: &Connection) -> Result<Vec<(ReadingId, String)>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, coalesce(o.error, '') FROM outbox o JOIN readings r ON r.seq = o.entity_seq
-         WHERE o.state = ?1 ORDER BY o.entity_seq, o.entity",
+         WHERE o.entity IN ('reading', 'retraction') AND o.state = ?1
+         ORDER BY o.entity_seq, o.entity",
     )?;
     let rows = stmt
         .query_map([FAILED], |r| {
