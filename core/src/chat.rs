@@ -257,6 +257,14 @@ impl Chat<'_> {
         }
     }
 
+    /// The id of the message in local row `seq` (sync: outbox keys are rows).
+    pub fn message_id_of_row(&self, seq: i64) -> Result<Option<String>, NaraError> {
+        Ok(self
+            .nara
+            .store
+            .read(|c, _| repo::message_id_of_row(c, seq))?)
+    }
+
     /// One message by id.
     pub fn message(&self, id: &str) -> Result<Option<Message>, NaraError> {
         Ok(self.nara.store.read(|c, k| repo::message(c, k, id))?)

@@ -67,7 +67,12 @@ const SMART_SCOPES = [
 for (const type of ['Observation', 'Goal', 'CarePlan', 'Patient', 'QuestionnaireResponse',
   'Questionnaire', 'Communication', 'CommunicationRequest', 'Binary', 'Appointment',
   'AppointmentResponse', 'DocumentReference', 'Device']) {
-  for (const p of ['c', 'r', 's', 'u', 'd', 'rs', 'cu', 'cru', 'crs', 'cruds', 'read', 'write', '*']) {
+  // SMART v2: every non-empty permission set in c-r-u-d-s order; v1: read, write, *.
+  const v2 = [];
+  for (let mask = 1; mask < 32; mask++) {
+    v2.push([...'cruds'].filter((_, i) => mask & (1 << i)).join(''));
+  }
+  for (const p of [...v2, 'read', 'write', '*']) {
     SMART_SCOPES.push(`patient/${type}.${p}`);
   }
 }

@@ -436,6 +436,15 @@ fn decode(
     ))
 }
 
+/// The id of the message in row `seq`.
+pub fn message_id_of_row(conn: &Connection, seq: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT id FROM messages WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
 /// One message by id.
 pub fn message(
     conn: &Connection,

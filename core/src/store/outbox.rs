@@ -81,6 +81,12 @@ pub enum Entity {
     /// The withdrawal of a reading that a correction replaced (keyed by the
     /// correction's row).
     Retraction,
+    /// A patient's chat message (keyed by its message row).
+    Message,
+    /// A photo of a patient's message (keyed by its photo row).
+    Photo,
+    /// A read receipt for a unit message (keyed by that message's row).
+    Receipt,
 }
 
 impl Entity {
@@ -88,6 +94,9 @@ impl Entity {
         match self {
             Entity::Reading => "reading",
             Entity::Retraction => "retraction",
+            Entity::Message => "message",
+            Entity::Photo => "photo",
+            Entity::Receipt => "receipt",
         }
     }
 }

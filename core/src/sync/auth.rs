@@ -41,6 +41,9 @@ pub const SCOPES: &[&str] = &[
     "patient/Observation.rs",
     "patient/Goal.rs",
     "patient/CarePlan.rs",
+    "patient/Communication.crs",
+    "patient/CommunicationRequest.rs",
+    "patient/Binary.cr",
 ];
 
 /// A boxed future, for traits implemented by the shells.

@@ -28,6 +28,11 @@ use crate::observe::Change;
 use crate::store::StoreError;
 use crate::store::outbox::{self, Entity};
 
+/// Builds the incremental search URL of a resource type.
+type SearchUrl<'a> = dyn Fn(&str) -> Result<Url, SyncError> + Sync + 'a;
+/// Stores the newest `lastUpdated` seen for a resource type.
+type SaveCursor<'a> = dyn Fn(&str, Option<Timestamp>) -> Result<(), SyncError> + Sync + 'a;
+
 /// An outbox row: what it stands for and its local row number.
 type Key = (Entity, i64);
 use crate::sync::auth::{self, AccessToken, AuthBrowser, AuthError, PendingLogin, Session};
@@ -586,6 +591,9 @@ impl Region<'_> {
                 }
             }
         }
+        if entries.is_empty() && unmappable.is_empty() {
+            self.chat_batch(patient, size, &mut entries, &mut unmappable)?;
+        }
         if !unmappable.is_empty() {
             report.rejected += unmappable.len() as u64;
             self.nara.store.write(|tx, _| {
@@ -600,6 +608,78 @@ impl Region<'_> {
             }
         }
         Ok(entries)
+    }
+
+    /// Chat uploads: one photo per request (photos are large), or else the due messages
+    /// (their photos are all on the server) and read receipts together.
+    fn chat_batch(
+        &self,
+        patient: &fhir::PatientId,
+        size: usize,
+        entries: &mut Vec<(Key, fhir::BundleEntry)>,
+        unmappable: &mut Vec<Key>,
+    ) -> Result<(), SyncError> {
+        use crate::store::chat::ChatUpload;
+        let chat = self.nara.chat();
+        let due = chat.due_uploads(size)?;
+        if let Some(ChatUpload::Photo { seq, photo, .. }) =
+            due.iter().find(|u| matches!(u, ChatUpload::Photo { .. }))
+        {
+            let key = (Entity::Photo, *seq);
+            match chat.photo_bytes(&photo.id)? {
+                Some(bytes) => match fhir::communication::binary_entry(
+                    &photo.id,
+                    &photo.content_type,
+                    &bytes,
+                    patient,
+                ) {
+                    Ok(entry) => entries.push((key, entry)),
+                    Err(_) => unmappable.push(key),
+                },
+                None => unmappable.push(key),
+            }
+            return Ok(());
+        }
+        for upload in due {
+            let (key, message) = match upload {
+                ChatUpload::Message { seq, message, .. } => ((Entity::Message, seq), message),
+                ChatUpload::Receipt { seq, message, .. } => ((Entity::Receipt, seq), message),
+                ChatUpload::Photo { .. } => continue,
+            };
+            let Some(thread) = chat.thread(&message.thread_id)? else {
+                unmappable.push(key);
+                continue;
+            };
+            let thread = fhir::communication::ThreadRef::of(&thread);
+            let entry = match key.0 {
+                Entity::Message => fhir::communication::message_entry(&message, patient, &thread),
+                _ => match message.read_at {
+                    Some(read_at) => {
+                        fhir::communication::receipt_entry(&message.id, &thread, read_at, patient)
+                    }
+                    None => Err(fhir::FhirError::Empty),
+                },
+            };
+            match entry {
+                Ok(entry) => entries.push((key, entry)),
+                Err(_) => unmappable.push(key),
+            }
+        }
+        Ok(())
+    }
+
+    /// After the server confirmed a message: it is "sent" now.
+    fn confirmed(&self, keys: &[Key]) -> Result<(), SyncError> {
+        for (entity, seq) in keys {
+            if *entity == Entity::Message {
+                if let Some(id) = self.nara.chat().message_id_of_row(*seq)? {
+                    self.nara
+                        .chat()
+                        .set_delivery(&id, crate::domain::chat::DeliveryState::Sent)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn send_batch(
@@ -707,6 +787,7 @@ impl Region<'_> {
                 }
                 Ok::<_, StoreError>(())
             })?;
+            self.confirmed(&confirmed)?;
             self.set_live(|s| s.in_flight = 0);
             if !retry.is_empty() {
                 return Ok(BatchOutcome::Transient(
@@ -897,7 +978,97 @@ impl Region<'_> {
             }
             save_cursor("CarePlan", newest)?;
         }
+        complete &= self
+            .download_chat(&patient, &search, &save_cursor, deadline, report)
+            .await?;
         Ok((thresholds, schedules, complete))
+    }
+
+    /// Downloads the unit's threads (`CommunicationRequest`), its messages and read
+    /// receipts and the server's view of the patient's own messages (`Communication`),
+    /// incrementally; applies them (ADR 0009). True if both searches came back.
+    async fn download_chat(
+        &self,
+        patient: &fhir::PatientId,
+        search: &SearchUrl<'_>,
+        save_cursor: &SaveCursor<'_>,
+        deadline: tokio::time::Instant,
+        report: &mut SyncReport,
+    ) -> Result<bool, SyncError> {
+        use crate::domain::chat::Author;
+        use fhir::communication::{self as comm, Downloaded};
+        let chat = self.nara.chat();
+        let last_updated = |v: &serde_json::Value| {
+            v.pointer("/meta/lastUpdated")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|s| s.parse::<Timestamp>().ok())
+        };
+        let threads = self
+            .search(
+                search("CommunicationRequest")?,
+                "CommunicationRequest",
+                deadline,
+                report,
+            )
+            .await?;
+        let Some(threads) = threads else {
+            return Ok(false);
+        };
+        let mut newest = None;
+        for t in &threads {
+            match comm::thread_from_fhir(t, patient) {
+                Ok(thread) => {
+                    newest = newest.max(last_updated(t));
+                    chat.upsert_thread(thread)?;
+                }
+                Err(e) => {
+                    tracing::warn!(field = %e.field, problem = %e.problem, "a thread was skipped")
+                }
+            }
+        }
+        save_cursor("CommunicationRequest", newest)?;
+        let communications = self
+            .search(search("Communication")?, "Communication", deadline, report)
+            .await?;
+        let Some(communications) = communications else {
+            return Ok(false);
+        };
+        let mut newest = None;
+        let mut incoming = Vec::new();
+        let mut states = Vec::new();
+        for c in &communications {
+            match comm::communication_from_fhir(c, patient) {
+                Ok(Downloaded::Message(m)) => {
+                    newest = newest.max(last_updated(c));
+                    if m.message.author == Author::Patient {
+                        if let Some(state) = m.message.delivery {
+                            states.push((m.message.id.clone(), state));
+                        }
+                    } else {
+                        incoming.push(m.message);
+                    }
+                }
+                Ok(Downloaded::Receipt(r)) => {
+                    newest = newest.max(last_updated(c));
+                    if let Some(state) = r.delivery() {
+                        states.push((r.message_id.clone(), state));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(field = %e.field, problem = %e.problem, "a message was skipped")
+                }
+            }
+        }
+        chat.store_incoming_all(&incoming)?;
+        for (id, state) in states {
+            match chat.set_delivery(&id, state) {
+                // A message written on another device of the patient's: not here.
+                Ok(_) | Err(crate::NaraError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        save_cursor("Communication", newest)?;
+        Ok(true)
     }
 
     /// The first half of logout (see [`Nara::logout`]): refuses while readings still

@@ -1,0 +1,221 @@
+//! Chat with the care team against the real test region: messages composed offline
+//! (one with a photo) reach the server once each, the nurse answers, the patient reads
+//! the answer, the region sees the receipt, and the patient sees "read" on their own
+//! message once the nurse has read it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nara_core::domain::chat::{Author, DeliveryState, NewMessage, NewPhoto};
+use nara_core::sync::test_login::TestLoginBrowser;
+use nara_core::sync::transport::{self, TransportConfig};
+use nara_core::{Nara, PassphraseKeyProvider};
+use nara_tests::region::{Region, region};
+use serde_json::Value;
+use url::Url;
+
+fn dev() -> TransportConfig {
+    TransportConfig {
+        allow_http_loopback: true,
+        ..TransportConfig::default()
+    }
+}
+
+fn nurse(region: &Region, args: &[&str]) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let out = std::process::Command::new(root.join("tests/region/nurse"))
+        .args(args)
+        .env("NARA_FHIR_DIRECT_URL", &region.fhir_direct_url)
+        .output()
+        .expect("the nurse simulator runs");
+    assert!(
+        out.status.success(),
+        "nurse {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A small valid JPEG (one 1×1 scan) with `marker` inside its scan data.
+fn jpeg(marker: &[u8]) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
+    v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    v.extend_from_slice(&[0xFF, 0xDB, 0, 67, 0]);
+    v.extend_from_slice(&[1u8; 64]);
+    v.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+    v.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0]);
+    v.extend_from_slice(marker);
+    v.extend_from_slice(&[0xFF, 0xD9]);
+    v
+}
+
+async fn communications(region: &Region, client_id: &str) -> Vec<Value> {
+    let http = transport::client(&dev(), Duration::from_secs(30)).expect("client");
+    let url = format!(
+        "{}/Communication?identifier=urn:ietf:rfc:3986|urn:uuid:{client_id}",
+        region.fhir_direct_url
+    );
+    let bundle: Value = http
+        .get(url)
+        .header("Accept", "application/fhir+json")
+        .send()
+        .await
+        .expect("server answers")
+        .json()
+        .await
+        .expect("a Bundle");
+    bundle["entry"]
+        .as_array()
+        .map(|e| e.iter().map(|x| x["resource"].clone()).collect())
+        .unwrap_or_default()
+}
+
+async fn sync(nara: &Nara) {
+    let report = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert!(report.finished, "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read() {
+    let region = region();
+    let patient = "cecilia-1";
+    let thread_id = format!("chat-{}", uuid_like());
+    nurse(
+        region,
+        &[
+            "thread",
+            patient,
+            &thread_id,
+            "--title",
+            "Frågor om blodtryck",
+            "--unit",
+            "Hjärtmottagningen Luleå",
+        ],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("chat"))).expect("opens");
+    nara.region().set_transport(dev());
+    nara.region()
+        .login(
+            &Url::parse(&region.fhir_url).expect("url"),
+            "nara-app",
+            &Url::parse("http://127.0.0.1/callback").expect("url"),
+            &TestLoginBrowser::new("cecilia", dev()),
+        )
+        .await
+        .expect("logs in");
+    sync(&nara).await;
+    assert!(
+        nara.chat().thread(&thread_id).expect("reads").is_some(),
+        "the thread arrived"
+    );
+
+    // Offline: three messages, one with a photo.
+    let mut sent = Vec::new();
+    for (i, text) in [
+        "Hej! Jag har frågor.",
+        "Blodtrycket var högt i morse.",
+        "Här är en bild på mätaren.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let photos = if i == 2 {
+            vec![NewPhoto {
+                content_type: "image/jpeg".into(),
+                bytes: jpeg(b"PHOTO-MARKER"),
+            }]
+        } else {
+            vec![]
+        };
+        let message = nara
+            .chat()
+            .compose(NewMessage {
+                thread_id: thread_id.clone(),
+                text: (*text).to_owned(),
+                photos,
+                in_reply_to: None,
+            })
+            .expect("composed offline");
+        assert_eq!(message.delivery, Some(DeliveryState::Queued));
+        sent.push(message);
+    }
+    sync(&nara).await;
+    for message in &sent {
+        let found = communications(region, &message.id).await;
+        assert_eq!(found.len(), 1, "message {} once on the server", message.id);
+        let here = nara
+            .chat()
+            .message(&message.id)
+            .expect("reads")
+            .expect("kept");
+        assert_eq!(here.delivery, Some(DeliveryState::Sent));
+    }
+    let with_photo = &communications(region, &sent[2].id).await[0];
+    let attachment = &with_photo["payload"]
+        .as_array()
+        .expect("payload")
+        .iter()
+        .find(|p| p.get("contentAttachment").is_some())
+        .expect("the photo is attached")["contentAttachment"];
+    assert_eq!(attachment["contentType"], "image/jpeg");
+
+    // The nurse reads the first message and answers it.
+    nurse(region, &["read", patient, &sent[0].id]);
+    nurse(
+        region,
+        &[
+            "reply",
+            patient,
+            &thread_id,
+            "Hej Cecilia, vi ringer dig i eftermiddag.",
+        ],
+    );
+    sync(&nara).await;
+    let first = nara
+        .chat()
+        .message(&sent[0].id)
+        .expect("reads")
+        .expect("kept");
+    assert_eq!(
+        first.delivery,
+        Some(DeliveryState::Read),
+        "the patient sees 'read'"
+    );
+    let page = nara.chat().page(&thread_id, None, 50).expect("page");
+    let reply = page
+        .messages
+        .iter()
+        .find(|m| m.author == Author::CareUnit)
+        .expect("the reply arrived")
+        .clone();
+    assert_eq!(nara.chat().unread(&thread_id).expect("unread"), 1);
+
+    // The patient reads it; the receipt reaches the region once.
+    nara.chat()
+        .mark_read(&thread_id, &reply.id)
+        .expect("marked");
+    assert_eq!(nara.chat().unread(&thread_id).expect("unread"), 0);
+    sync(&nara).await;
+    sync(&nara).await;
+    let listing = nurse(region, &["messages", patient, &thread_id]);
+    assert!(
+        listing.to_lowercase().contains("read"),
+        "the region lists the patient's receipt: {listing}"
+    );
+    assert_eq!(nara.pending_uploads().expect("counts"), 0);
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{nanos:x}")
+}
