@@ -591,7 +591,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
 
     // 8. Sync with the region.
     let region = if args.offline {
-        serde_json::Value::Null
+        None
     } else {
         scene.story.heading(
             "Anna har täckning igen: synk med regionen",
@@ -600,10 +600,50 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         // The region lives in real time: the clock never goes back for the sync.
         scene.clock.set(scene.nara.now().max(Timestamp::now()));
         let story = &scene.story;
-        crate::demo_region::sync_step(ctx, &scene.nara, args, &|line| story.say(line))
+        Some(crate::demo_region::sync_step(
+            ctx,
+            &scene.nara,
+            args,
+            &|line| story.say(line),
+        ))
+    };
+    let (region, link) = match region {
+        Some((summary, link)) => (summary, link),
+        None => (serde_json::Value::Null, None),
     };
 
-    // 9. Privacy.
+    // 9. Chat with the care team.
+    scene.story.heading(
+        "Anna skriver till mottagningen",
+        "Anna writes to the care team",
+    );
+    let chat = match &link {
+        Some(link) => {
+            let story = &scene.story;
+            let clock = &scene.clock;
+            let now = scene.nara.now();
+            crate::demo_chat::chat_step(
+                ctx,
+                &scene.nara,
+                link,
+                &|| clock.set(now.max(Timestamp::now())),
+                &|line| story.say(line),
+            )
+        }
+        None => {
+            scene.story.say(format!(
+                "  {}",
+                tr(
+                    lang,
+                    "Hoppas över: chatten behöver regionen (sjuksköterskesimulatorn skriver där).",
+                    "Skipped: the chat needs the region (the nurse simulator writes there)."
+                )
+            ));
+            serde_json::json!({ "skipped": true, "reason": "offline" })
+        }
+    };
+
+    // 10. Privacy.
     scene.story.heading(
         "Integritetskontroll: klartext i datakatalogen?",
         "Privacy check: plaintext in the data dir?",
@@ -614,6 +654,8 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         "\"systolic\"",
         "\"mmol_per_l\"",
         "\"note\"",
+        crate::demo_chat::PATIENT_TEXT,
+        crate::demo_chat::NURSE_TEXT,
     ];
     let (files, hits) = plaintext_hits(&data_dir, &needles)?;
     scene.story.say(format!(
@@ -623,7 +665,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
     ));
     scene.story.say(format!("  {hits} plaintext hits"));
 
-    // 10. Integrity.
+    // 11. Integrity.
     scene
         .story
         .heading("Databasens integritet", "Database integrity");
@@ -653,6 +695,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
             "files_scanned": files,
             "integrity_ok": integrity,
             "region": region,
+            "chat": chat,
         }))?;
     }
     if hits > 0 || !integrity {

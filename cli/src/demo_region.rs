@@ -122,14 +122,24 @@ fn first_line(e: &anyhow::Error) -> String {
         .to_owned()
 }
 
-/// Runs the sync step and returns its JSON summary. Never fails: problems are told and
-/// the demo continues offline.
+/// What the chat step needs of a region the sync reached.
+#[derive(Debug, Clone)]
+pub struct RegionLink {
+    /// The logged-in patient's id at the region.
+    pub patient: String,
+    /// The `NARA_*` lines of `tests/region/up` (empty with `--region URL`: the nurse
+    /// then finds the region through the environment).
+    pub env: HashMap<String, String>,
+}
+
+/// Runs the sync step and returns its JSON summary, and the region when the sync
+/// reached it. Never fails: problems are told and the demo continues offline.
 pub fn sync_step(
     ctx: &Ctx,
     nara: &Nara,
     args: &DemoArgs,
     say: &dyn Fn(String),
-) -> serde_json::Value {
+) -> (serde_json::Value, Option<RegionLink>) {
     let lang = ctx.lang;
     let offline = |why: String| {
         say(render::alert(
@@ -151,8 +161,9 @@ pub fn sync_step(
                 "The demo continues offline: the readings wait in the outbox and go with the next sync."
             )
         ));
-        serde_json::json!({ "offline": true, "reason": why })
+        (serde_json::json!({ "offline": true, "reason": why }), None)
     };
+    let mut region_env = HashMap::new();
     let (url, user) = match &args.region {
         Some(url) => (url.clone(), args.test_login.clone()),
         None => {
@@ -167,12 +178,16 @@ pub fn sync_step(
                 )
             ));
             match start_test_region(lang) {
-                Ok(env) => (
-                    env.get("NARA_FHIR_URL").cloned().unwrap_or_default(),
-                    args.test_login
-                        .clone()
-                        .or_else(|| env.get("NARA_TEST_USER").cloned()),
-                ),
+                Ok(env) => {
+                    let found = (
+                        env.get("NARA_FHIR_URL").cloned().unwrap_or_default(),
+                        args.test_login
+                            .clone()
+                            .or_else(|| env.get("NARA_TEST_USER").cloned()),
+                    );
+                    region_env = env;
+                    found
+                }
                 Err(why) => return offline(why),
             }
         }
@@ -270,12 +285,19 @@ pub fn sync_step(
             ),
         ));
     }
-    serde_json::json!({
+    let summary = serde_json::json!({
         "offline": false,
         "region": region.as_str(),
         "user": user,
         "patient": patient,
         "report": report,
         "status": status,
-    })
+    });
+    (
+        summary,
+        Some(RegionLink {
+            patient,
+            env: region_env,
+        }),
+    )
 }

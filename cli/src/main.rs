@@ -6,6 +6,7 @@
 
 mod commands;
 mod demo;
+mod demo_chat;
 mod demo_region;
 mod render;
 
@@ -71,6 +72,9 @@ enum Command {
     /// Log out: revoke the login and wipe this computer's data (refused while readings
     /// wait for upload, unless --force).
     Logout(commands::region::LogoutArgs),
+    /// Chat with the care team: threads, show a thread, send a message (offline).
+    #[command(subcommand)]
+    Chat(commands::chat::ChatCmd),
     /// Run a scripted patient story in a temporary store, then sync it with the test
     /// region (started on loopback; --region URL to use a running one, --offline for none).
     Demo(demo::DemoArgs),
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => commands::region::sync(&ctx, &args),
         Command::Status => commands::region::status(&ctx),
         Command::Logout(args) => commands::region::logout(&ctx, &args),
+        Command::Chat(cmd) => commands::chat::run(&ctx, cmd),
         Command::Demo(args) => demo::run(&ctx, &args),
     };
     match result {

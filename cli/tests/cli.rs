@@ -221,3 +221,48 @@ fn demo_continues_offline_when_the_region_is_unreachable() {
     assert!(out.contains("continues offline"), "{out}");
     assert!(out.lines().any(|l| l.trim() == "0 plaintext hits"), "{out}");
 }
+
+#[test]
+fn chat_threads_are_empty_without_login() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let o = nara(&dir, &["--lang", "en", "chat", "threads"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    assert!(out.contains("No conversations yet"), "{out}");
+    assert!(
+        out.contains("112") && out.contains("1177"),
+        "the emergency notice: {out}"
+    );
+    let o = nara(&dir, &["chat", "threads", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["threads"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["unread_total"], 0, "{v}");
+}
+
+#[test]
+fn chat_send_to_an_unknown_thread_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let o = nara(
+        &dir,
+        &["--lang", "en", "chat", "send", "no-such-thread", "Hej"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("No such conversation"), "{err}");
+    assert!(
+        err.contains("Konversationen finns inte"),
+        "both languages: {err}"
+    );
+    assert!(!err.contains("Hej"), "the text is never echoed: {err}");
+    assert!(o.stdout.is_empty(), "nothing on stdout: {}", stdout(&o));
+    let o = nara(&dir, &["chat", "show", "no-such-thread"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    // A photo that cannot be read is bad input too.
+    let o = nara(
+        &dir,
+        &["chat", "send", "t", "Hej", "--photo", "/no/such/photo.jpg"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}

@@ -181,6 +181,15 @@ fn demo_starts_the_region_logs_in_and_syncs() {
     );
     assert_eq!(region["status"]["pending"], 0, "{v}");
     assert!(region["status"]["last_success"].is_string(), "{v}");
+    // The chat step: the nurse opened a thread, read Anna's offline message and
+    // replied; the demo showed the reply and the message as read.
+    let chat = &v["chat"];
+    assert_eq!(chat["skipped"], false, "{v}");
+    assert_eq!(chat["delivery_after_upload"], "sent", "{v}");
+    assert_eq!(chat["delivery"], "read", "{v}");
+    assert_eq!(chat["reply_shown"], true, "{v}");
+    // At least the reply (a region reused from earlier runs keeps their replies too).
+    assert!(chat["marked_read"].as_u64().is_some_and(|n| n >= 1), "{v}");
     assert_eq!(v["plaintext_hits"], 0);
     assert_eq!(v["integrity_ok"], true);
 }

@@ -1,5 +1,6 @@
 //! One module per command group, plus what they share: the context and opening the store.
 
+pub mod chat;
 pub mod init;
 pub mod reading;
 pub mod region;
