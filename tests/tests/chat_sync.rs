@@ -51,6 +51,51 @@ fn jpeg(marker: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Latitude 59° 19' 45.67" as Exif stores it (three big-endian rationals).
+const LATITUDE: [u8; 24] = [
+    0, 0, 0, 59, 0, 0, 0, 1, 0, 0, 0, 19, 0, 0, 0, 1, 0, 0, 0x11, 0xD7, 0, 0, 0, 100,
+];
+
+/// A phone photo: the JPEG above with an APP1 Exif segment whose GPS IFD holds
+/// [`LATITUDE`].
+fn jpeg_with_gps(marker: &[u8]) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2A\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&[0, 1, 0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0]);
+    tiff.extend_from_slice(&[0, 2]);
+    tiff.extend_from_slice(&[0, 1, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0]);
+    tiff.extend_from_slice(&[0, 2, 0, 5, 0, 0, 0, 3, 0, 0, 0, 56]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    tiff.extend_from_slice(&LATITUDE);
+    let mut app1 = vec![0xFF, 0xE1];
+    let len = u16::try_from(2 + 6 + tiff.len()).expect("small");
+    app1.extend_from_slice(&len.to_be_bytes());
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend_from_slice(&tiff);
+    let plain = jpeg(marker);
+    // After SOI and the 18-byte APP0 (JFIF).
+    [&plain[..20], &app1[..], &plain[20..]].concat()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The photo's bytes as the region's server holds them.
+async fn binary_on_server(region: &Region, photo_id: &str) -> Vec<u8> {
+    let http = transport::client(&dev(), Duration::from_secs(30)).expect("client");
+    let binary: Value = http
+        .get(format!("{}/Binary/{photo_id}", region.fhir_direct_url))
+        .header("Accept", "application/fhir+json")
+        .send()
+        .await
+        .expect("server answers")
+        .json()
+        .await
+        .expect("a Binary");
+    let data = binary["data"].as_str().expect("base64 data");
+    nara_core::sync::fhir::communication::base64_decode(data).expect("valid base64")
+}
+
 async fn communications(region: &Region, client_id: &str) -> Vec<Value> {
     let http = transport::client(&dev(), Duration::from_secs(30)).expect("client");
     let url = format!(
@@ -127,9 +172,11 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
     .enumerate()
     {
         let photos = if i == 2 {
+            let phone_photo = jpeg_with_gps(b"PHOTO-MARKER");
+            assert!(contains(&phone_photo, &LATITUDE) && contains(&phone_photo, b"Exif"));
             vec![NewPhoto {
                 content_type: "image/jpeg".into(),
-                bytes: jpeg(b"PHOTO-MARKER"),
+                bytes: jpeg_with_gps(b"PHOTO-MARKER"),
             }]
         } else {
             vec![]
@@ -165,6 +212,20 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
         .find(|p| p.get("contentAttachment").is_some())
         .expect("the photo is attached")["contentAttachment"];
     assert_eq!(attachment["contentType"], "image/jpeg");
+    // The region got the picture, and no location: metadata was stripped on the phone.
+    let uploaded = binary_on_server(region, &sent[2].photos[0].id).await;
+    assert!(
+        contains(&uploaded, b"PHOTO-MARKER"),
+        "the image data arrived"
+    );
+    assert!(
+        !contains(&uploaded, &LATITUDE),
+        "no GPS coordinates on the server"
+    );
+    assert!(
+        !contains(&uploaded, b"Exif"),
+        "no Exif segment on the server"
+    );
 
     // The nurse reads the first message and answers it.
     nurse(region, &["read", patient, &sent[0].id]);
