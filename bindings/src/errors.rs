@@ -551,6 +551,12 @@ pub enum SyncError {
     /// Not logged in to a region: call `login` first.
     #[error("not logged in")]
     NotLoggedIn,
+    /// Something downloaded could not be used (wrong patient, type, size or checksum).
+    #[error("a downloaded resource could not be used: {detail}")]
+    Unusable {
+        /// The element and problem, never content.
+        detail: String,
+    },
     /// The login expired or was revoked: log in again. Nothing local was lost.
     #[error("login needed")]
     LoginRequired,
@@ -630,6 +636,7 @@ impl From<CoreSyncError> for SyncError {
             },
             CoreSyncError::UnsyncedChanges(pending) => SyncError::UnsyncedChanges { pending },
             CoreSyncError::Busy => SyncError::Busy,
+            CoreSyncError::Unusable(detail) => SyncError::Unusable { detail },
             CoreSyncError::Store(StoreError::KeyUnavailable)
             | CoreSyncError::Store(StoreError::KeyProvider(KeyProviderError::Unavailable)) => {
                 SyncError::KeyUnavailable

@@ -229,6 +229,9 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
 
     // The nurse reads the first message and answers it.
     nurse(region, &["read", patient, &sent[0].id]);
+    let nurse_photo = jpeg(b"NURSE-PHOTO");
+    let photo_file = dir.path().join("instruktion.jpg");
+    std::fs::write(&photo_file, &nurse_photo).expect("writes");
     nurse(
         region,
         &[
@@ -236,6 +239,8 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
             patient,
             &thread_id,
             "Hej Cecilia, vi ringer dig i eftermiddag.",
+            "--photo",
+            photo_file.to_str().expect("utf-8 path"),
         ],
     );
     sync(&nara).await;
@@ -257,6 +262,20 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
         .expect("the reply arrived")
         .clone();
     assert_eq!(nara.chat().unread(&thread_id).expect("unread"), 1);
+    // The unit's photo is fetched only when opened, then cached.
+    let photo = reply.photos.first().expect("the reply has a photo");
+    assert!(!photo.local, "not downloaded with the message");
+    assert_eq!(nara.chat().photo_bytes(&photo.id).expect("reads"), None);
+    let fetched = nara.region().fetch_photo(&photo.id).await.expect("fetches");
+    assert_eq!(fetched.as_deref(), Some(nurse_photo.as_slice()));
+    assert_eq!(
+        nara.chat()
+            .photo_bytes(&photo.id)
+            .expect("reads")
+            .as_deref(),
+        Some(nurse_photo.as_slice()),
+        "cached, sealed, on the phone"
+    );
 
     // The patient reads it; the receipt reaches the region once.
     nara.chat()

@@ -72,6 +72,10 @@ pub enum SyncError {
     /// A local operation failed.
     #[error(transparent)]
     Local(#[from] crate::NaraError),
+    /// Something downloaded could not be used (wrong patient, type, size or checksum);
+    /// names the element, never content.
+    #[error("a downloaded resource could not be used: {0}")]
+    Unusable(String),
     /// A sync is already running in this process.
     #[error("a sync is already running")]
     Busy,
@@ -1069,6 +1073,53 @@ impl Region<'_> {
         }
         save_cursor("Communication", newest)?;
         Ok(true)
+    }
+
+    /// Downloads a photo of the unit's message on demand (photos are fetched lazily, when
+    /// the patient opens them) and caches it within the photo budget. Returns the bytes;
+    /// `Ok(None)` when there is no such photo. The bytes are checked against the
+    /// message's SHA-256 and the patient named by the `Binary`.
+    pub async fn fetch_photo(&self, photo_id: &str) -> Result<Option<Vec<u8>>, SyncError> {
+        let chat = self.nara.chat();
+        let Some((photo, _own)) = chat.photo(photo_id)? else {
+            return Ok(None);
+        };
+        if let Some(bytes) = chat.photo_bytes(photo_id)? {
+            return Ok(Some(bytes));
+        }
+        let session = self.session()?.ok_or(SyncError::NotLoggedIn)?;
+        let patient = fhir::PatientId::new(session.patient.clone())
+            .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
+        if !fhir::is_fhir_id(photo_id) {
+            return Ok(None);
+        }
+        let base = Url::parse(&session.fhir_base).map_err(|_| {
+            SyncError::Auth(AuthError::Transport(transport::TransportError::InvalidUrl))
+        })?;
+        let url = auth::join(&base, &format!("Binary/{photo_id}"))?;
+        let token = self.access_token().await?;
+        let http = self.http(REQUEST_TIMEOUT)?;
+        let response = http
+            .get(url)
+            .bearer_auth(token)
+            .header("Accept", "application/fhir+json")
+            .send()
+            .await
+            .map_err(|e| SyncError::Auth(AuthError::Network(auth::without_url(&e))))?;
+        if !response.status().is_success() {
+            return Err(SyncError::Auth(AuthError::Network(format!(
+                "HTTP {}",
+                response.status().as_u16()
+            ))));
+        }
+        let binary: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| SyncError::Auth(AuthError::Network(auth::without_url(&e))))?;
+        let bytes = fhir::communication::binary_from_fhir(&binary, &patient, &photo)
+            .map_err(|e| SyncError::Unusable(format!("Binary: {}: {}", e.field, e.problem)))?;
+        chat.store_photo_bytes(photo_id, &bytes)?;
+        Ok(Some(bytes))
     }
 
     /// The first half of logout (see [`Nara::logout`]): refuses while readings still
