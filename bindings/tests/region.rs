@@ -5,10 +5,8 @@
 //! browser); `scripts/test` enables it.
 #![cfg(feature = "test-hooks")]
 
-use std::collections::HashMap;
-use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use nara_ffi::errors::{CallbackError, KeyError, NaraError, SyncError};
@@ -20,43 +18,9 @@ use nara_ffi::region::{
 };
 use nara_ffi::types::{Measurement, NewReading, QualityFlags, Source};
 
-/// Where the running test region is.
-struct TestRegion {
-    fhir_url: String,
-    fhir_direct_url: String,
-    patient: String,
-    user: String,
-}
-
-/// Starts the region once per test process (a running one is reused).
-fn test_region() -> &'static TestRegion {
-    static REGION: OnceLock<TestRegion> = OnceLock::new();
-    REGION.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace root");
-        let out = Command::new(root.join("tests/region/up"))
-            .output()
-            .expect("tests/region/up runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "tests/region/up failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
-        let get = |k: &str| {
-            env.get(k)
-                .unwrap_or_else(|| panic!("tests/region/up printed no {k}"))
-                .to_string()
-        };
-        TestRegion {
-            fhir_url: get("NARA_FHIR_URL"),
-            fhir_direct_url: get("NARA_FHIR_DIRECT_URL"),
-            patient: get("NARA_TEST_PATIENT"),
-            user: get("NARA_TEST_USER"),
-        }
-    })
+/// The running test region (started once per process by `tests/region/up`).
+fn test_region() -> &'static nara_tests::region::Region {
+    nara_tests::region::region()
 }
 
 const CLIENT_ID: &str = "nara-app";

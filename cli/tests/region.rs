@@ -3,38 +3,12 @@
 //! token-checking front on loopback; it installs what it needs into its cache). Nothing
 //! is skipped: when the region cannot start, these tests fail with the script's output.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-/// Starts the region once per test process (a running one is reused) and returns its
-/// `NARA_*` lines.
-fn region() -> &'static HashMap<String, String> {
-    static REGION: OnceLock<HashMap<String, String>> = OnceLock::new();
-    REGION.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace root");
-        let out = Command::new(root.join("tests/region/up"))
-            .output()
-            .expect("tests/region/up runs");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "tests/region/up failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env: HashMap<String, String> = stdout
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        for key in ["NARA_FHIR_URL", "NARA_TEST_USER", "NARA_TEST_PATIENT"] {
-            assert!(env.contains_key(key), "tests/region/up printed no {key}");
-        }
-        env
-    })
+/// The running test region (started once per process by `tests/region/up`).
+fn region() -> &'static nara_tests::region::Region {
+    nara_tests::region::region()
 }
 
 fn nara(data_dir: &Path, args: &[&str]) -> Output {
@@ -68,7 +42,7 @@ fn json(o: &Output) -> serde_json::Value {
 #[test]
 fn login_sync_status_logout() {
     let env = region();
-    let url = &env["NARA_FHIR_URL"];
+    let url = &env.fhir_url;
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("data");
 
@@ -79,13 +53,13 @@ fn login_sync_status_logout() {
             "--region",
             url,
             "--test-login",
-            &env["NARA_TEST_USER"],
+            &env.user,
             "--dev-http",
             "--json",
         ],
     ));
     assert_eq!(v["logged_in"], true);
-    assert_eq!(v["patient"], env["NARA_TEST_PATIENT"].as_str());
+    assert_eq!(v["patient"], env.patient.as_str());
 
     json(&nara(
         &dir,

@@ -26,9 +26,7 @@
 //! test region's database does not grow. `NARA_BENCH_ROUNDS` (default 5) and
 //! `NARA_BENCH_READINGS` (default 10,000) change the size.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,32 +57,8 @@ fn env_number(name: &str, default: usize) -> usize {
 
 /// Starts (or reuses) the benchmark's own region.
 fn bench_region() -> Region {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root");
-    let out = Command::new(root.join("tests/region/up"))
-        .env("NARA_REGION_DIR", root.join("target/region-bench"))
-        .output()
-        .expect("tests/region/up runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "tests/region/up failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let env: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
-    let get = |k: &str| {
-        env.get(k)
-            .unwrap_or_else(|| panic!("tests/region/up printed no {k}"))
-            .to_string()
-    };
-    Region {
-        fhir_url: get("NARA_FHIR_URL"),
-        fhir_direct_url: get("NARA_FHIR_DIRECT_URL"),
-        auth_url: get("NARA_AUTH_URL"),
-        patient: get("NARA_TEST_PATIENT"),
-        user: get("NARA_TEST_USER"),
-    }
+    let dir = nara_tests::region::workspace_root().join("target/region-bench");
+    nara_tests::region::start(Some(&dir), &[])
 }
 
 fn open(dir: &Path) -> Nara {

@@ -26,31 +26,46 @@ pub struct Region {
 /// is. Panics with the script's output if it cannot start.
 pub fn region() -> &'static Region {
     static REGION: OnceLock<Region> = OnceLock::new();
-    REGION.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace root");
-        let out = Command::new(root.join("tests/region/up"))
-            .output()
-            .expect("tests/region/up runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "tests/region/up failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
-        let get = |k: &str| {
-            env.get(k)
-                .unwrap_or_else(|| panic!("tests/region/up printed no {k}"))
-                .to_string()
-        };
-        Region {
-            fhir_url: get("NARA_FHIR_URL"),
-            fhir_direct_url: get("NARA_FHIR_DIRECT_URL"),
-            auth_url: get("NARA_AUTH_URL"),
-            patient: get("NARA_TEST_PATIENT"),
-            user: get("NARA_TEST_USER"),
-        }
-    })
+    REGION.get_or_init(|| start(None, &[]))
+}
+
+/// Runs `tests/region/up` with its state in `dir` (default `target/region`) and extra
+/// environment (`NARA_ACCESS_TTL`, ...), and parses its `NARA_*` lines. Reuses a region
+/// already running there. Panics with the script's output if it cannot start.
+pub fn start(dir: Option<&Path>, env: &[(&str, &str)]) -> Region {
+    let mut up = Command::new(workspace_root().join("tests/region/up"));
+    if let Some(dir) = dir {
+        up.env("NARA_REGION_DIR", dir);
+    }
+    let out = up
+        .envs(env.iter().copied())
+        .output()
+        .expect("tests/region/up runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tests/region/up failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
+    let get = |k: &str| {
+        lines
+            .get(k)
+            .unwrap_or_else(|| panic!("tests/region/up printed no {k}"))
+            .to_string()
+    };
+    Region {
+        fhir_url: get("NARA_FHIR_URL"),
+        fhir_direct_url: get("NARA_FHIR_DIRECT_URL"),
+        auth_url: get("NARA_AUTH_URL"),
+        patient: get("NARA_TEST_PATIENT"),
+        user: get("NARA_TEST_USER"),
+    }
+}
+
+/// The workspace root (the `tests` crate's parent).
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate sits in the workspace")
 }

@@ -4,7 +4,6 @@
 //! refresh token (revoked or expired) leads to a clean "login needed" with every reading
 //! kept, and logout revokes at the provider and wipes the store.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -601,34 +600,11 @@ fn short_region_dir() -> PathBuf {
 /// A second region whose tokens expire within seconds (its own state dir and ports):
 /// `NARA_ACCESS_TTL=2`, `NARA_REFRESH_TTL=8`.
 fn short_lived_region() -> Region {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root");
-    let out = Command::new(root.join("tests/region/up"))
-        .env("NARA_REGION_DIR", short_region_dir())
-        .env("NARA_ACCESS_TTL", "2")
-        .env("NARA_REFRESH_TTL", SHORT_REFRESH_TTL.to_string())
-        .output()
-        .expect("tests/region/up runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "tests/region/up failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let env: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
-    let get = |k: &str| {
-        env.get(k)
-            .unwrap_or_else(|| panic!("tests/region/up printed no {k}"))
-            .to_string()
-    };
-    Region {
-        fhir_url: get("NARA_FHIR_URL"),
-        fhir_direct_url: get("NARA_FHIR_DIRECT_URL"),
-        auth_url: get("NARA_AUTH_URL"),
-        patient: get("NARA_TEST_PATIENT"),
-        user: get("NARA_TEST_USER"),
-    }
+    let refresh_ttl = SHORT_REFRESH_TTL.to_string();
+    nara_tests::region::start(
+        Some(&short_region_dir()),
+        &[("NARA_ACCESS_TTL", "2"), ("NARA_REFRESH_TTL", &refresh_ttl)],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
