@@ -44,6 +44,15 @@ fn opened(lines: &Lines) -> usize {
         .count()
 }
 
+fn marker_seen(lines: &Lines) -> bool {
+    lines
+        .0
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|(level, _, m)| *level == LogLevel::Warn && m.contains("test marker"))
+}
+
 #[test]
 fn core_log_lines_reach_the_sink_above_the_level_only() {
     let lines = Arc::new(Lines::default());
@@ -74,7 +83,16 @@ fn core_log_lines_reach_the_sink_above_the_level_only() {
 
         set_log_level(LogLevel::Warn);
         let _again = Nara::open(path, Arc::new(XorKeys)).await.expect("opens");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The sink gets lines in order: once this warning is there, an unfiltered info
+        // line from the open above would be there too.
+        tracing::warn!("test marker after the second open");
+        for _ in 0..200 {
+            if marker_seen(&lines) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(marker_seen(&lines), "the warning arrived");
         assert_eq!(opened(&lines), 1, "info lines are filtered at warn");
     });
 }
