@@ -37,24 +37,25 @@ pub fn due(
     now: i64,
     limit: usize,
 ) -> Result<Vec<OutboxItem>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT o.entity_seq, o.attempts, r.id FROM outbox o JOIN readings r ON r.seq = o.entity_seq
-         WHERE o.entity = 'reading' AND o.state = ?1 AND o.next_attempt_at <= ?2
+    // One query for the batch: the readings' own columns, then the outbox key and
+    // attempts (after the columns `readings::decode` reads).
+    let sql = format!(
+        "{} JOIN outbox o ON o.entity = 'reading' AND o.entity_seq = r.seq
+         WHERE o.state = ?1 AND o.next_attempt_at <= ?2
          ORDER BY o.entity_seq LIMIT ?3",
-    )?;
-    let rows = stmt
-        .query_map(params![PENDING, now, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (seq, attempts, id) in rows {
-        let id = ReadingId::parse(&id).ok_or(StoreError::Decode)?;
-        let reading = readings::get(conn, cipher, id)?.ok_or(StoreError::Decode)?;
+        readings::SELECT.replacen(
+            " FROM readings r",
+            ", o.entity_seq, o.attempts FROM readings r",
+            1
+        )
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![PENDING, now, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (reading, _week) = readings::decode(cipher, row)?;
+        let seq: i64 = row.get(7)?;
+        let attempts: i64 = row.get(8)?;
         out.push(OutboxItem {
             seq,
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),

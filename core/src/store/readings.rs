@@ -216,11 +216,14 @@ pub fn insert(tx: &Transaction<'_>, cipher: &Cipher, r: &Reading) -> Result<bool
     insert_sealed(tx, &seal(cipher, r)?)
 }
 
-const SELECT: &str = "SELECT r.id, r.body, r.note, r.triage, r.supersedes,
+pub(crate) const SELECT: &str = "SELECT r.id, r.body, r.note, r.triage, r.supersedes,
         (SELECT s.id FROM readings s WHERE s.supersedes = r.id LIMIT 1), r.week
      FROM readings r";
 
-fn decode(cipher: &Cipher, row: &rusqlite::Row<'_>) -> Result<(Reading, i64), StoreError> {
+pub(crate) fn decode(
+    cipher: &Cipher,
+    row: &rusqlite::Row<'_>,
+) -> Result<(Reading, i64), StoreError> {
     let id: String = row.get(0)?;
     let body_blob: Vec<u8> = row.get(1)?;
     let note_blob: Option<Vec<u8>> = row.get(2)?;
