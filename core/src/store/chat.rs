@@ -14,36 +14,14 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::chat::{Author, DeliveryState, Message, Photo, Thread};
-use crate::store::StoreError;
 use crate::store::crypto::Cipher;
+use crate::store::{StoreError, open_json, seal_json};
 
 /// `meta` key of the photo cache budget (bytes, little-endian u64; not patient data).
 const BUDGET_KEY: &str = "chat_photo_budget";
-
-fn seal_json<T: Serialize>(
-    cipher: &Cipher,
-    table: &str,
-    column: &str,
-    row: &str,
-    value: &T,
-) -> Result<Vec<u8>, StoreError> {
-    let json = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| StoreError::Decode)?);
-    Ok(cipher.seal(table, column, row, &json)?)
-}
-
-fn open_json<T: DeserializeOwned>(
-    cipher: &Cipher,
-    table: &str,
-    column: &str,
-    row: &str,
-    sealed: &[u8],
-) -> Result<T, StoreError> {
-    let plain = cipher.open(table, column, row, sealed)?;
-    serde_json::from_slice(&plain).map_err(|_| StoreError::Decode)
-}
 
 /// The keyed tag of a thread id, the only form in which a message row names its thread.
 pub fn thread_tag(cipher: &Cipher, thread_id: &str) -> Vec<u8> {

@@ -467,3 +467,28 @@ fn quarantine_db_only(dir: &Path, reason: QuarantineReason) -> Result<Quarantine
 
 /// Shared handle to the store.
 pub type SharedStore = Arc<Store>;
+
+/// Serializes `value` to JSON and seals it for `table.column` of `row`; the plaintext is
+/// zeroed after sealing.
+pub(crate) fn seal_json<T: serde::Serialize>(
+    cipher: &Cipher,
+    table: &str,
+    column: &str,
+    row: &str,
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| StoreError::Decode)?);
+    Ok(cipher.seal(table, column, row, &json)?)
+}
+
+/// Opens a value sealed by [`seal_json`] for the same table, column and row.
+pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
+    cipher: &Cipher,
+    table: &str,
+    column: &str,
+    row: &str,
+    sealed: &[u8],
+) -> Result<T, StoreError> {
+    let plain = cipher.open(table, column, row, sealed)?;
+    serde_json::from_slice(&plain).map_err(|_| StoreError::Decode)
+}

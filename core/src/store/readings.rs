@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::reading::{
     Measurement, Metric, QualityFlags, Reading, ReadingId, ReadingKind, Source,
@@ -14,8 +14,8 @@ use crate::domain::schedule::MeasurementSchedule;
 use crate::domain::triage::{
     Band, RuleVersion, ThresholdOrigin, ThresholdSet, TriageReason, TriageResult,
 };
-use crate::store::StoreError;
 use crate::store::crypto::Cipher;
+use crate::store::{StoreError, open_json, seal_json};
 
 const WEEK_SECS: i64 = 7 * 86_400;
 
@@ -112,28 +112,6 @@ fn is_manual(s: &Source) -> bool {
 
 fn is_good(q: &QualityFlags) -> bool {
     !q.is_poor()
-}
-
-fn seal_json<T: Serialize>(
-    cipher: &Cipher,
-    table: &str,
-    column: &str,
-    row: &str,
-    value: &T,
-) -> Result<Vec<u8>, StoreError> {
-    let json = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|_| StoreError::Decode)?);
-    Ok(cipher.seal(table, column, row, &json)?)
-}
-
-fn open_json<T: DeserializeOwned>(
-    cipher: &Cipher,
-    table: &str,
-    column: &str,
-    row: &str,
-    sealed: &[u8],
-) -> Result<T, StoreError> {
-    let plain = cipher.open(table, column, row, sealed)?;
-    serde_json::from_slice(&plain).map_err(|_| StoreError::Decode)
 }
 
 /// A reading sealed for storage: every patient value encrypted, ready to insert. Sealing
