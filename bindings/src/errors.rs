@@ -4,6 +4,7 @@
 //! Messages name what went wrong, never a value, a note or a name: they end up in
 //! Kotlin and Swift exception messages and crash reports.
 
+use nara_core::domain::chat::ChatError as CoreChatError;
 use nara_core::domain::validation::{Field, FieldError};
 use nara_core::store::StoreError;
 use nara_core::sync::auth::{AuthError, BrowserError as CoreBrowserError};
@@ -517,6 +518,154 @@ impl From<CoreError> for TrendError {
     }
 }
 
+/// Errors of [`crate::chat::Chat`]. Neither the message text nor a photo ever appears in
+/// one: each names what is wrong, and the validation errors carry an `explanation` for
+/// the patient in Swedish and English, written by the core.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum ChatError {
+    /// Neither text nor a photo; nothing was stored.
+    #[error("the message is empty")]
+    Empty {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The text is longer than `max` characters; nothing was stored.
+    #[error("the message is longer than {max} characters")]
+    TooLong {
+        /// The limit, in characters.
+        max: u64,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The text contains control characters other than line breaks and tabs.
+    #[error("the message contains invalid characters")]
+    ControlCharacters {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// More than `max` photos on one message; nothing was stored.
+    #[error("at most {max} photos per message")]
+    TooManyPhotos {
+        /// The limit.
+        max: u64,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// Photo `index` is larger than `max_mb` MB; nothing was stored.
+    #[error("photo {index} is larger than {max_mb} MB")]
+    PhotoTooLarge {
+        /// Position among the attached photos, from 0.
+        index: u64,
+        /// The limit in MB.
+        max_mb: u64,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// Photo `index` is not a (well-formed) JPEG, PNG or HEIC image; nothing was stored.
+    #[error("photo {index} is not a JPEG, PNG or HEIC image")]
+    UnsupportedPhoto {
+        /// Position among the attached photos, from 0.
+        index: u64,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The care unit closed the thread: no more messages can be written in it.
+    #[error("the care unit has closed this conversation")]
+    ThreadClosed {
+        /// The unit's reason, as the region gave it, if any.
+        reason: Option<LocalizedText>,
+        /// What to tell the patient (with where to turn instead: 1177, 112).
+        explanation: LocalizedText,
+    },
+    /// No thread with this id on the device (threads arrive with a sync).
+    #[error("no such conversation")]
+    NoSuchThread {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// No such message in this thread.
+    #[error("no such message in this conversation")]
+    NoSuchMessage,
+    /// The paging cursor is not one `page` returned.
+    #[error("not a paging cursor")]
+    InvalidCursor,
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed; nothing was stored.
+    #[error("storage error: {detail}")]
+    Storage {
+        /// What failed, without patient data.
+        detail: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<Internal> for ChatError {
+    fn from(i: Internal) -> Self {
+        ChatError::Internal {
+            detail: i.message(),
+        }
+    }
+}
+
+impl From<CoreChatError> for ChatError {
+    /// A closed thread's reason is not part of the core's error: the caller that knows
+    /// the thread adds it (see `crate::chat`).
+    fn from(e: CoreChatError) -> Self {
+        let explanation = e.message();
+        match e {
+            CoreChatError::Empty => ChatError::Empty { explanation },
+            CoreChatError::TooLong { max } => ChatError::TooLong {
+                max: max as u64,
+                explanation,
+            },
+            CoreChatError::ControlCharacters => ChatError::ControlCharacters { explanation },
+            CoreChatError::TooManyPhotos { max } => ChatError::TooManyPhotos {
+                max: max as u64,
+                explanation,
+            },
+            CoreChatError::PhotoTooLarge { index, max_mb } => ChatError::PhotoTooLarge {
+                index: index as u64,
+                max_mb: max_mb as u64,
+                explanation,
+            },
+            CoreChatError::UnsupportedPhoto { index } => ChatError::UnsupportedPhoto {
+                index: index as u64,
+                explanation,
+            },
+            CoreChatError::ThreadClosed => ChatError::ThreadClosed {
+                reason: None,
+                explanation,
+            },
+            CoreChatError::NoSuchThread => ChatError::NoSuchThread { explanation },
+        }
+    }
+}
+
+impl From<CoreError> for ChatError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Chat(c) => ChatError::from(c),
+            CoreError::NotFound => ChatError::NoSuchMessage,
+            other => match common(&other) {
+                Common::KeyUnavailable => ChatError::KeyUnavailable,
+                Common::Storage(detail) => ChatError::Storage { detail },
+                Common::Internal(detail) => ChatError::Internal { detail },
+            },
+        }
+    }
+}
+
 /// Why a browser returned no redirect: thrown by the facades' browsers (the login helper
 /// turns `Cancelled` into `SyncError::LoginCancelled`) and by the test-login browser.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -677,5 +826,6 @@ closed_into!(
     ReadingError,
     CarePlanError,
     TrendError,
-    SyncError
+    SyncError,
+    ChatError
 );

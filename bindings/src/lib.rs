@@ -10,7 +10,8 @@
 //! - [`logging`]: `tracing` forwarded to a shell's [`logging::LogSink`] (Logcat, OSLog);
 //! - [`keys`]: the shell's [`keys::KeyProvider`] (Keystore, Keychain);
 //! - [`nara`]: the [`nara::Nara`] object that hands out one object per area;
-//! - [`readings`], [`care_plan`], [`trends`], [`region`] (login and sync): the areas;
+//! - [`readings`], [`care_plan`], [`trends`], [`chat`], [`region`] (login and sync): the
+//!   areas;
 //! - [`observe`]: listeners and the [`observe::TaskHandle`] that cancels them;
 //! - [`types`]: records and enums shared by the areas; [`errors`]: one error enum per area.
 //!
@@ -21,6 +22,7 @@
 uniffi::setup_scaffolding!("nara");
 
 pub mod care_plan;
+pub mod chat;
 pub mod errors;
 pub mod keys;
 pub mod logging;

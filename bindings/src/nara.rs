@@ -8,6 +8,7 @@ use nara_core::{OpenReport as CoreOpenReport, QuarantineReason as CoreQuarantine
 use tokio::task::AbortHandle;
 
 use crate::care_plan::CarePlan;
+use crate::chat::Chat;
 use crate::errors::{Closed, Internal, NaraError, OpenError, SyncError};
 use crate::keys::{ForeignKeys, KeyProvider};
 use crate::observe::{ChangeListener, TaskHandle, forward_changes};
@@ -195,6 +196,11 @@ impl Nara {
     /// Trends and chart series.
     pub fn trends(&self) -> Arc<Trends> {
         Arc::new(Trends::new(self.shared.clone()))
+    }
+
+    /// Chat with the care units: threads, messages and photos, unread counts, watches.
+    pub fn chat(&self) -> Arc<Chat> {
+        Arc::new(Chat::new(self.shared.clone()))
     }
 
     /// Sync with the region: login, sync within a time budget, status.
