@@ -712,11 +712,11 @@ pub enum SyncError {
     /// The patient closed the login page.
     #[error("the login was cancelled")]
     LoginCancelled,
-    /// `pending` readings have not reached the care team yet; logging out would lose
-    /// them (sync first, or log out with `force`).
-    #[error("{pending} readings have not reached the care team yet")]
+    /// `pending` changes (readings, messages, receipts) have not reached the care team
+    /// yet; logging out would lose them (sync first, or log out with `force`).
+    #[error("{pending} changes have not reached the care team yet")]
     UnsyncedChanges {
-        /// Readings waiting for upload.
+        /// Changes waiting for upload.
         pending: u64,
     },
     /// The login failed (discovery, refused, `state` mismatch, token exchange, transport
@@ -741,6 +741,10 @@ pub enum SyncError {
     /// A sync is already running in this process; its result will show in `status()`.
     #[error("a sync is already running")]
     Busy,
+    /// What was passed as a push id is not an opaque id: pass only the id field of the
+    /// push, never the notification itself.
+    #[error("not an opaque push id")]
+    BadPush,
     /// The store was closed, wiped or logged out.
     #[error("the store is closed")]
     Closed,
@@ -785,6 +789,7 @@ impl From<CoreSyncError> for SyncError {
             },
             CoreSyncError::UnsyncedChanges(pending) => SyncError::UnsyncedChanges { pending },
             CoreSyncError::Busy => SyncError::Busy,
+            CoreSyncError::BadPush => SyncError::BadPush,
             CoreSyncError::Unusable(detail) => SyncError::Unusable { detail },
             CoreSyncError::Store(StoreError::KeyUnavailable)
             | CoreSyncError::Store(StoreError::KeyProvider(KeyProviderError::Unavailable)) => {

@@ -25,6 +25,7 @@ use nara_core::sync::auth::AuthBrowser as CoreAuthBrowser;
 use nara_core::sync::auth::{AuthError, PendingLogin as CorePendingLogin};
 use nara_core::sync::engine::{
     FailedUpload as CoreFailedUpload, SyncError as CoreSyncError, SyncStatus as CoreSyncStatus,
+    UploadKind,
 };
 use nara_core::sync::transport::TransportConfig as CoreTransportConfig;
 use url::Url;
@@ -34,7 +35,7 @@ use crate::errors::BrowserError;
 use crate::errors::{CallbackError, Internal, SyncError};
 use crate::nara::Shared;
 use crate::platform::{blocking, runtime};
-use crate::types::to_system;
+use crate::types::{LocalizedText, to_system};
 
 pub use nara_core::sync::engine::{SyncProgress, SyncReport};
 
@@ -108,13 +109,32 @@ impl TryFrom<TransportConfig> for CoreTransportConfig {
     }
 }
 
-/// A reading the region refused, kept locally.
+/// A change the region refused, kept locally (never dropped).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct FailedUpload {
-    /// The reading's id.
-    pub reading_id: String,
+    /// What kind of change it was.
+    pub kind: UploadKind,
+    /// The local id to find it by: the reading's id (for a refused withdrawal, the
+    /// correction's id), the message's client id, the photo's id, or for a read receipt
+    /// the id of the care unit's message it acknowledges.
+    pub id: String,
     /// A code for the reason (`http_422`, `mapping`), never content.
     pub error: String,
+}
+
+/// The kinds of change that are uploaded.
+#[uniffi::remote(Enum)]
+pub enum UploadKind {
+    /// A reading (an `Observation`).
+    Reading,
+    /// The withdrawal of a reading that a correction replaced (`entered-in-error`).
+    Withdrawal,
+    /// A message to the care unit (a `Communication`).
+    Message,
+    /// A photo of a message (a `Binary`).
+    Photo,
+    /// A read receipt for a message from the care unit.
+    ReadReceipt,
 }
 
 /// The sync state, for a status line or screen.
@@ -128,11 +148,11 @@ pub struct SyncStatus {
     pub patient: Option<String>,
     /// The login expired: the patient must log in again (nothing is lost).
     pub login_required: bool,
-    /// Readings waiting for upload.
+    /// Changes waiting for upload: readings, withdrawals, messages, photos, read receipts.
     pub pending: u64,
-    /// Readings in the request now in flight.
+    /// Changes in the request now in flight.
     pub in_flight: u64,
-    /// Readings the region refused, with reasons.
+    /// Changes the region refused, with reasons (kept locally, never dropped).
     pub failed: Vec<FailedUpload>,
     /// The end of the last sync that finished without error.
     pub last_success: Option<SystemTime>,
@@ -152,10 +172,7 @@ impl From<CoreSyncStatus> for SyncStatus {
             failed: s
                 .failed
                 .into_iter()
-                .map(|CoreFailedUpload { reading, error }| FailedUpload {
-                    reading_id: reading.to_string(),
-                    error,
-                })
+                .map(|CoreFailedUpload { kind, id, error }| FailedUpload { kind, id, error })
                 .collect(),
             last_success: s.last_success.map(to_system),
             last_error: s.last_error,
@@ -346,12 +363,41 @@ impl Region {
         .await
     }
 
-    /// The sync state: logged in, login needed, pending, in flight, refused readings,
+    /// Handles a push notification from the region: call it with the push's opaque id
+    /// only (the push carries nothing else; show `pushNoticeText()` as the
+    /// notification). Syncs like `syncNow`, but if a sync is already running it waits
+    /// for it (within `budget_ms`) and syncs again, so news that arrived during that
+    /// sync is fetched. Fails with `BadPush` if `push_id` is not an opaque id.
+    pub async fn sync_for_push(
+        &self,
+        push_id: String,
+        budget_ms: u64,
+    ) -> Result<SyncReport, SyncError> {
+        let core = self.shared.get()?;
+        on_runtime(&self.shared, async move {
+            let budget = Duration::from_millis(budget_ms);
+            Ok(core
+                .region()
+                .sync_for_push(&push_id, budget, |_| {})
+                .await?)
+        })
+        .await
+    }
+
+    /// The sync state: logged in, login needed, pending, in flight, refused changes,
     /// last success, last error.
     pub async fn status(&self) -> Result<SyncStatus, SyncError> {
         let core = self.shared.get()?;
         blocking(move || Ok(SyncStatus::from(core.region().status()?))).await
     }
+}
+
+/// The text of the notification to show for a push from the region, in Swedish and
+/// English: it says only that there is news, never what (a lock screen is not
+/// private, and the push carries no content).
+#[uniffi::export]
+pub fn push_notice_text() -> LocalizedText {
+    nara_core::sync::engine::push_notice_text().into()
 }
 
 /// A scripted browser for the test region's development login (feature `test-hooks`,

@@ -326,7 +326,7 @@ async fn logout_refuses_with_unsynced_readings_and_wipes_after_sync() {
     );
     assert_eq!(
         refused.to_string(),
-        "2 readings have not reached the care team yet"
+        "2 changes have not reached the care team yet"
     );
     // Refused: still open, nothing lost.
     assert_eq!(region.status().await.expect("status").pending, 2);

@@ -180,11 +180,11 @@ fn logout_refuses_with_pending_uploads_unless_forced() {
     assert_eq!(o.status.code(), Some(5), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("1 mätningar har inte nått vårdteamet"),
+        err.contains("1 ändringar (mätningar, meddelanden) har inte nått vårdteamet"),
         "{err}"
     );
     assert!(
-        err.contains("1 readings have not reached the care team"),
+        err.contains("1 changes (readings, messages) have not reached the care team"),
         "{err}"
     );
     let o = nara(&dir, &["reading", "list", "--json"]);

@@ -505,12 +505,19 @@ impl Chat<'_> {
     }
 
     /// Removes photo files that no row refers to (left by a crash between writing the
-    /// file and committing its message). Returns how many were removed.
-    pub fn sweep_files(&self) -> Result<usize, NaraError> {
+    /// file and committing its message) and that were last written at least `min_age`
+    /// ago (younger ones may belong to a write in progress in another process). The
+    /// store does this on open with [`ORPHAN_GRACE`]. Returns how many were removed.
+    pub fn sweep_files(&self, min_age: std::time::Duration) -> Result<usize, NaraError> {
         let keep = self.nara.store.read(|c, _| repo::stored_photo_ids(c))?;
-        Ok(self.files().sweep(self.nara.store.cipher(), &keep)?)
+        Ok(self
+            .files()
+            .sweep(self.nara.store.cipher(), &keep, min_age)?)
     }
 }
+
+/// How old an unreferenced photo file must be before opening the store removes it.
+pub const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// Application segments kept in a JPEG: none carries location or device data.
 fn keep_segment(marker: u8, contents: &[u8]) -> bool {

@@ -92,14 +92,29 @@ impl Nara {
             migrated_from = report.migrated_from,
             "store opened"
         );
-        Ok(Nara {
+        let nara = Nara {
             store,
             keys,
             observers: Observers::new(),
             clock,
             report,
             region: sync::engine::RegionState::default(),
-        })
+        };
+        // Photo files a crash left without a committed row (written, then killed before
+        // the message's transaction). Nothing refers to them; young ones are left alone
+        // (another process may be mid-write), and a failure here only leaves them for
+        // the next open.
+        match nara.chat().sweep_files(chat::ORPHAN_GRACE) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                files = n,
+                "removed photo files left by an interrupted write"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not sweep photo files; will retry on next open")
+            }
+        }
+        Ok(nara)
     }
 
     /// What happened on open (created, migrated, a database moved aside).

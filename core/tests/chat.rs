@@ -3,12 +3,13 @@
 //! cache.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use img_parts::ImageEXIF;
 use img_parts::jpeg::{Jpeg, markers};
 use jiff::{SignedDuration, Timestamp};
-use nara_core::chat::{Cursor, DEFAULT_PHOTO_BUDGET};
+use nara_core::chat::{Cursor, DEFAULT_PHOTO_BUDGET, ORPHAN_GRACE};
 use nara_core::domain::chat::{
     Author, ChatError, DeliveryState, MAX_PHOTO_BYTES, Message, NewMessage, NewPhoto, Photo,
     Thread, ThreadClosed,
@@ -645,8 +646,33 @@ fn files_left_by_a_crash_are_swept_and_a_logout_removes_every_photo() {
     let dir = f._data.path().join(FILES_DIR);
     std::fs::write(dir.join("0123.tmp"), b"half a write").expect("orphan");
     std::fs::write(dir.join("abcd.photo"), b"never committed").expect("orphan");
-    assert_eq!(chat.sweep_files().expect("sweep"), 2);
+    assert_eq!(chat.sweep_files(Duration::ZERO).expect("sweep"), 2);
     assert_eq!(files(f._data.path()), 1);
+
+    // Opening the store sweeps too (a kill leaves the orphan; the next start removes
+    // it), but only files older than the grace period: a young one may be another
+    // process's write in progress.
+    let old = dir.join("4567.tmp");
+    std::fs::write(&old, b"killed mid-write").expect("orphan");
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .and_then(|f| f.set_modified(SystemTime::now() - ORPHAN_GRACE - Duration::from_secs(1)))
+        .expect("backdated");
+    let young = dir.join("89ab.tmp");
+    std::fs::write(&young, b"another process writing").expect("in progress");
+    let Fixture { _data, _keys, nara } = f;
+    drop(nara);
+    let nara = Nara::open(
+        _data.path(),
+        Arc::new(FileKeyProvider::new(_keys.path().join("device.key"))),
+    )
+    .expect("reopen");
+    assert!(!old.exists(), "the orphan is gone");
+    assert!(young.exists(), "a write in progress is left alone");
+    std::fs::remove_file(&young).expect("tidy");
+    assert_eq!(files(_data.path()), 1, "the photo is kept");
+    let f = Fixture { _data, _keys, nara };
 
     let Fixture { _data, _keys, nara } = f;
     nara.wipe().expect("wipe");

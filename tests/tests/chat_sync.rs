@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nara_core::domain::chat::{Author, DeliveryState, NewMessage, NewPhoto};
+use nara_core::sync::engine::SyncError;
 use nara_core::sync::test_login::TestLoginBrowser;
 use nara_core::sync::transport::{self, TransportConfig};
 use nara_core::{Nara, PassphraseKeyProvider};
@@ -290,6 +291,74 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
         "the region lists the patient's receipt: {listing}"
     );
     assert_eq!(nara.pending_uploads().expect("counts"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_carries_only_an_opaque_id_and_the_sync_it_starts_fetches_the_reply() {
+    let region = region();
+    let patient = "cecilia-1";
+    let thread_id = format!("push-{}", uuid_like());
+    nurse(
+        region,
+        &[
+            "thread",
+            patient,
+            &thread_id,
+            "--title",
+            "Push",
+            "--unit",
+            "Vårdcentralen Kiruna",
+        ],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("push"))).expect("opens");
+    nara.region().set_transport(dev());
+    nara.region()
+        .login(
+            &Url::parse(&region.fhir_url).expect("url"),
+            "nara-app",
+            &Url::parse("http://127.0.0.1/callback").expect("url"),
+            &TestLoginBrowser::new("cecilia", dev()),
+        )
+        .await
+        .expect("logs in");
+    sync(&nara).await;
+    let unit_messages = |nara: &Nara| {
+        nara.chat()
+            .page(&thread_id, None, 50)
+            .expect("page")
+            .messages
+            .iter()
+            .filter(|m| m.author == Author::CareUnit)
+            .count()
+    };
+    assert_eq!(unit_messages(&nara), 0);
+    nurse(
+        region,
+        &["reply", patient, &thread_id, "Provsvaren är klara."],
+    );
+
+    // A shell that passes the whole notification instead of its id is told so, and
+    // nothing is fetched on its behalf.
+    let whole = r#"{"aps":{"alert":"Nytt meddelande"},"nara":"4f1c9e"}"#;
+    let refused = nara
+        .region()
+        .sync_for_push(whole, Duration::from_secs(60), |_| {})
+        .await;
+    assert!(matches!(refused, Err(SyncError::BadPush)), "{refused:?}");
+    assert_eq!(unit_messages(&nara), 0);
+
+    // The opaque id, while another sync is running: the push waits for that sync and
+    // then syncs again, instead of failing with Busy.
+    let running = nara.region();
+    let pushed = nara.region();
+    let (a, b) = tokio::join!(
+        running.sync_now(Duration::from_secs(60), |_| {}),
+        pushed.sync_for_push("msg-4f1c9e:2", Duration::from_secs(60), |_| {}),
+    );
+    let (a, b) = (a.expect("the running sync"), b.expect("the push sync"));
+    assert!(a.finished && b.finished, "{a:?} {b:?}");
+    assert_eq!(unit_messages(&nara), 1, "the reply arrived");
 }
 
 fn uuid_like() -> String {

@@ -40,7 +40,7 @@ pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_LOGIN: u8 = 3;
 /// Exit code: the sync did not finish; readings are still waiting.
 pub const EXIT_UNFINISHED: u8 = 4;
-/// Exit code: logout refused, readings have not reached the care team.
+/// Exit code: logout refused, changes have not reached the care team.
 pub const EXIT_UNSYNCED: u8 = 5;
 
 /// How long the browser login may take before the CLI gives up.
@@ -223,11 +223,11 @@ pub fn sync_error(lang: Lang, e: SyncError) -> anyhow::Error {
             lang,
             EXIT_UNSYNCED,
             format!(
-                "{n} mätningar har inte nått vårdteamet än. Synka först (nara sync), \
+                "{n} ändringar (mätningar, meddelanden) har inte nått vårdteamet än. Synka först (nara sync), \
                  eller logga ut ändå med --force (då går de förlorade)."
             ),
             format!(
-                "{n} readings have not reached the care team yet. Sync first (nara sync), \
+                "{n} changes (readings, messages) have not reached the care team yet. Sync first (nara sync), \
                  or log out anyway with --force (they will be lost)."
             ),
         ),
@@ -642,13 +642,13 @@ pub fn sync(ctx: &Ctx, args: &SyncArgs) -> anyhow::Result<()> {
             lang,
             EXIT_UNFINISHED,
             format!(
-                "Synken blev inte klar: {} mätningar väntar kvar och skickas nästa gång \
-                 (nara sync).",
+                "Synken blev inte klar: {} ändringar (mätningar, meddelanden) väntar kvar \
+                 och skickas nästa gång (nara sync).",
                 report.remaining
             ),
             format!(
-                "The sync did not finish: {} readings are still waiting and will be sent \
-                 next time (nara sync).",
+                "The sync did not finish: {} changes (readings, messages) are still \
+                 waiting and will be sent next time (nara sync).",
                 report.remaining
             ),
         ));
@@ -663,18 +663,18 @@ fn print_failed(ctx: &Ctx, status: &SyncStatus) {
     let lines = both(
         ctx.lang,
         format!(
-            "⚠ {} mätningar avvisades av regionen; de finns kvar här:",
+            "⚠ {} ändringar avvisades av regionen; de finns kvar här:",
             status.failed.len()
         ),
         format!(
-            "⚠ {} readings were refused by the region; they are kept here:",
+            "⚠ {} changes were refused by the region; they are kept here:",
             status.failed.len()
         ),
     );
     println!("{}", render::alert(ctx, &lines[0]));
     for f in &status.failed {
-        let id: String = f.reading.to_string().chars().take(8).collect();
-        println!("    {id}  {}", f.error);
+        let id: String = f.id.chars().take(8).collect();
+        println!("    {:<18} {id}  {}", f.kind.label().get(ctx.lang), f.error);
     }
 }
 
@@ -691,8 +691,12 @@ pub fn status_table(ctx: &Ctx, status: &SyncStatus, settings: &Settings) -> Stri
             .failed
             .iter()
             .map(|f| {
-                let id: String = f.reading.to_string().chars().take(8).collect();
-                format!("{id} {}", f.error)
+                let id: String = f.id.chars().take(8).collect();
+                format!(
+                    "{} {id} {}",
+                    f.kind.label().get(ctx.lang).to_lowercase(),
+                    f.error
+                )
             })
             .collect();
         format!("{}: {}", status.failed.len(), list.join(", "))

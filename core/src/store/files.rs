@@ -104,8 +104,16 @@ impl PhotoFiles {
 
     /// Removes every file in the folder that is not the file of one of `keep` (photo
     /// ids): temporary files of an interrupted write, and files whose transaction never
-    /// committed. Returns how many were removed.
-    pub fn sweep(&self, cipher: &Cipher, keep: &[String]) -> Result<usize, StoreError> {
+    /// committed. Only files last modified at least `min_age` ago are removed, so a
+    /// write in progress elsewhere (another process of the app, such as an iOS
+    /// extension, between writing a photo and committing its message) is left alone.
+    /// Returns how many were removed.
+    pub fn sweep(
+        &self,
+        cipher: &Cipher,
+        keep: &[String],
+        min_age: std::time::Duration,
+    ) -> Result<usize, StoreError> {
         let keep: HashSet<String> = keep.iter().map(|id| Self::name(cipher, id)).collect();
         let entries = match fs::read_dir(&self.dir) {
             Ok(e) => e,
@@ -116,7 +124,16 @@ impl PhotoFiles {
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.file_type()?.is_file() && !keep.contains(&name) {
+            if !entry.file_type()?.is_file() || keep.contains(&name) {
+                continue;
+            }
+            let age = entry
+                .metadata()?
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .unwrap_or_default();
+            if age >= min_age {
                 fs::remove_file(entry.path())?;
                 removed += 1;
             }

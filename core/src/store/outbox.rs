@@ -100,6 +100,18 @@ impl Entity {
             Entity::Receipt => "receipt",
         }
     }
+
+    fn parse(s: &str) -> Option<Entity> {
+        [
+            Entity::Reading,
+            Entity::Retraction,
+            Entity::Message,
+            Entity::Photo,
+            Entity::Receipt,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == s)
+    }
 }
 
 /// A withdrawal to send: the replaced reading, and the correction that replaced it.
@@ -187,21 +199,47 @@ pub fn fail(tx: &Transaction<'_>, entity: Entity, seq: i64, error: &str) -> Resu
     Ok(())
 }
 
-/// Readings the server rejected, with the error code (a refused withdrawal is
-/// reported under the correction's id).
-pub fn failed(conn: &Connection) -> Result<Vec<(ReadingId, String)>, StoreError> {
+/// A change the server rejected: what it was, the local id it is reported under, and
+/// the error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRow {
+    /// What kind of change.
+    pub entity: Entity,
+    /// The id the patient or support can find it by: the reading's id (for a refused
+    /// withdrawal, the correction's id), the message's client id, the photo's id, or
+    /// for a read receipt the id of the unit's message it acknowledges.
+    pub id: String,
+    /// A code for the reason (`http_422`, `mapping`), never content.
+    pub error: String,
+}
+
+/// Every change the server rejected, in the order they were made, kind by kind.
+pub fn failed(conn: &Connection) -> Result<Vec<FailedRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT r.id, coalesce(o.error, '') FROM outbox o JOIN readings r ON r.seq = o.entity_seq
-         WHERE o.entity IN ('reading', 'retraction') AND o.state = ?1
+        "SELECT o.entity, coalesce(r.id, m.id, p.id), coalesce(o.error, '') FROM outbox o
+         LEFT JOIN readings r ON o.entity IN ('reading', 'retraction') AND r.seq = o.entity_seq
+         LEFT JOIN messages m ON o.entity IN ('message', 'receipt') AND m.seq = o.entity_seq
+         LEFT JOIN photos p ON o.entity = 'photo' AND p.seq = o.entity_seq
+         WHERE o.state = ?1
          ORDER BY o.entity_seq, o.entity",
     )?;
     let rows = stmt
         .query_map([FAILED], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
-        .map(|(id, e)| Ok((ReadingId::parse(&id).ok_or(StoreError::Decode)?, e)))
+        .map(|(entity, id, error)| {
+            Ok(FailedRow {
+                entity: Entity::parse(&entity).ok_or(StoreError::Decode)?,
+                id: id.ok_or(StoreError::Decode)?,
+                error,
+            })
+        })
         .collect()
 }
 

@@ -23,11 +23,10 @@ use thiserror::Error;
 use url::Url;
 
 use crate::Nara;
-use crate::domain::reading::ReadingId;
+use crate::domain::text::LocalizedText;
 use crate::observe::Change;
 use crate::store::StoreError;
 use crate::store::outbox::{self, Entity};
-
 /// Builds the incremental search URL of a resource type.
 type SearchUrl<'a> = dyn Fn(&str) -> Result<Url, SyncError> + Sync + 'a;
 /// Stores the newest `lastUpdated` seen for a resource type.
@@ -64,7 +63,7 @@ pub enum SyncError {
     #[error(transparent)]
     Auth(AuthError),
     /// Local changes are still waiting for upload; logging out would lose them.
-    #[error("{0} readings have not reached the care team yet")]
+    #[error("{0} changes have not reached the care team yet")]
     UnsyncedChanges(u64),
     /// The store failed.
     #[error(transparent)]
@@ -79,6 +78,10 @@ pub enum SyncError {
     /// A sync is already running in this process.
     #[error("a sync is already running")]
     Busy,
+    /// What the shell passed as a push id is not an opaque id (too long, or with
+    /// characters an opaque id does not have): pass only the id field of the push.
+    #[error("not an opaque push id")]
+    BadPush,
 }
 
 impl From<AuthError> for SyncError {
@@ -95,7 +98,7 @@ impl From<AuthError> for SyncError {
 pub enum LogoutError {
     /// Readings still wait for upload: nothing was revoked or wiped, and the open store
     /// is handed back. Sync first, or log out with `force` (they are lost).
-    #[error("{pending} readings have not reached the care team yet")]
+    #[error("{pending} changes have not reached the care team yet")]
     Unsynced {
         /// How many changes wait.
         pending: u64,
@@ -116,13 +119,58 @@ impl From<LogoutError> for SyncError {
     }
 }
 
-/// A reading the region refused, kept locally.
+/// A change the region refused, kept locally (see `SyncStatus::failed`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedUpload {
-    /// The reading.
-    pub reading: ReadingId,
+    /// What kind of change it was.
+    pub kind: UploadKind,
+    /// The local id to find it by: the reading's id (for a refused withdrawal, the
+    /// correction's id), the message's client id, the photo's id, or for a read receipt
+    /// the id of the unit's message it acknowledges.
+    pub id: String,
     /// A code for the reason (`http_422`, `mapping`), never content.
     pub error: String,
+}
+
+/// The kinds of change that are uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadKind {
+    /// A reading (an `Observation`).
+    Reading,
+    /// The withdrawal of a reading that a correction replaced (`entered-in-error`).
+    Withdrawal,
+    /// A message to the care unit (a `Communication`).
+    Message,
+    /// A photo of a message (a `Binary`).
+    Photo,
+    /// A read receipt for a message from the care unit.
+    ReadReceipt,
+}
+
+impl UploadKind {
+    /// The kind's name for the patient, in Swedish and English.
+    pub fn label(self) -> LocalizedText {
+        match self {
+            UploadKind::Reading => LocalizedText::new("Mätning", "Reading"),
+            UploadKind::Withdrawal => LocalizedText::new("Återkallad mätning", "Withdrawn reading"),
+            UploadKind::Message => LocalizedText::new("Meddelande", "Message"),
+            UploadKind::Photo => LocalizedText::new("Foto", "Photo"),
+            UploadKind::ReadReceipt => LocalizedText::new("Läskvitto", "Read receipt"),
+        }
+    }
+}
+
+impl From<Entity> for UploadKind {
+    fn from(e: Entity) -> Self {
+        match e {
+            Entity::Reading => UploadKind::Reading,
+            Entity::Retraction => UploadKind::Withdrawal,
+            Entity::Message => UploadKind::Message,
+            Entity::Photo => UploadKind::Photo,
+            Entity::Receipt => UploadKind::ReadReceipt,
+        }
+    }
 }
 
 /// The sync state, for a status line or screen.
@@ -138,11 +186,11 @@ pub struct SyncStatus {
     pub patient: Option<String>,
     /// The login expired: the patient must log in again (nothing is lost).
     pub login_required: bool,
-    /// Readings waiting for upload.
+    /// Changes waiting for upload: readings, withdrawals, messages, photos, read receipts.
     pub pending: u64,
-    /// Readings in the request now in flight.
+    /// Changes in the request now in flight.
     pub in_flight: u64,
-    /// Readings the region refused, with reasons.
+    /// Changes the region refused, with reasons (kept locally, never dropped).
     pub failed: Vec<FailedUpload>,
     /// The end of the last sync that finished without error.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -427,7 +475,11 @@ impl Region<'_> {
             in_flight: live.in_flight,
             failed: failed
                 .into_iter()
-                .map(|(reading, error)| FailedUpload { reading, error })
+                .map(|row| FailedUpload {
+                    kind: row.entity.into(),
+                    id: row.id,
+                    error: row.error,
+                })
                 .collect(),
             last_success,
             last_error,
@@ -469,8 +521,42 @@ impl Region<'_> {
             .try_lock()
             .map_err(|_| SyncError::Busy)?;
         let deadline = tokio::time::Instant::now() + budget;
+        self.sync_locked(deadline, &mut progress).await
+    }
+
+    /// What a push notification from the region asks for: a sync. The push carries only
+    /// `push_id`, an opaque id that says nothing about the patient or the content
+    /// (ADR 0009 §8); the content comes from the region over the authenticated FHIR API.
+    ///
+    /// Unlike [`Region::sync_now`], a sync already running is not an error here: it may
+    /// have downloaded before the news arrived, so this waits for it (within `budget`)
+    /// and then syncs again. The id is checked for shape (1–128 characters of
+    /// `A–Z a–z 0–9 - _ . :`) so that a shell passing the whole notification by mistake
+    /// is told so; it is never stored or logged.
+    pub async fn sync_for_push(
+        &self,
+        push_id: &str,
+        budget: Duration,
+        mut progress: impl FnMut(SyncProgress),
+    ) -> Result<SyncReport, SyncError> {
+        if !is_opaque_push_id(push_id) {
+            return Err(SyncError::BadPush);
+        }
+        tracing::info!("push received; syncing");
+        let deadline = tokio::time::Instant::now() + budget;
+        let _one = tokio::time::timeout_at(deadline, self.state().syncing.lock())
+            .await
+            .map_err(|_| SyncError::Busy)?;
+        self.sync_locked(deadline, &mut progress).await
+    }
+
+    async fn sync_locked(
+        &self,
+        deadline: tokio::time::Instant,
+        progress: &mut impl FnMut(SyncProgress),
+    ) -> Result<SyncReport, SyncError> {
         let session = self.session()?.ok_or(SyncError::NotLoggedIn)?;
-        let result = self.run(&session, deadline, &mut progress).await;
+        let result = self.run(&session, deadline, progress).await;
         match &result {
             Ok(report) if report.finished => {
                 let now = self.nara.now().to_string();
@@ -673,17 +759,36 @@ impl Region<'_> {
     }
 
     /// After the server confirmed a message: it is "sent" now.
-    fn confirmed(&self, keys: &[Key]) -> Result<(), SyncError> {
+    /// Settles the confirmed changes in `tx`: each leaves the outbox, and a patient
+    /// message becomes `sent` in the same transaction, so a kill cannot leave a message
+    /// on the server that still says "waiting". Returns the threads whose messages
+    /// changed, to publish after the commit.
+    fn settle_confirmed(
+        tx: &rusqlite::Transaction<'_>,
+        cipher: &crate::store::crypto::Cipher,
+        keys: &[Key],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut changed = Vec::new();
         for (entity, seq) in keys {
-            if *entity == Entity::Message {
-                if let Some(id) = self.nara.chat().message_id_of_row(*seq)? {
-                    self.nara
-                        .chat()
-                        .set_delivery(&id, crate::domain::chat::DeliveryState::Sent)?;
+            outbox::done(tx, *entity, &[*seq])?;
+            if *entity != Entity::Message {
+                continue;
+            }
+            let Some(id) = crate::store::chat::message_id_of_row(tx, *seq)? else {
+                continue;
+            };
+            if let Some((thread, true)) = crate::store::chat::set_delivery(
+                tx,
+                cipher,
+                &id,
+                crate::domain::chat::DeliveryState::Sent,
+            )? {
+                if !changed.contains(&thread) {
+                    changed.push(thread);
                 }
             }
         }
-        Ok(())
+        Ok(changed)
     }
 
     async fn send_batch(
@@ -779,19 +884,21 @@ impl Region<'_> {
                     fhir::EntryOutcome::Retry { .. } => retry.push(*key),
                 }
             }
-            self.nara.store.write(|tx, _| {
-                for (entity, seq) in &confirmed {
-                    outbox::done(tx, *entity, &[*seq])?;
-                }
+            let threads = self.nara.store.write(|tx, cipher| {
+                let threads = Self::settle_confirmed(tx, cipher, &confirmed)?;
                 for ((entity, seq), code) in &rejected {
                     outbox::fail(tx, *entity, *seq, code)?;
                 }
                 for (entity, seq) in &retry {
                     outbox::retry_later(tx, *entity, &[*seq], 0)?;
                 }
-                Ok::<_, StoreError>(())
+                Ok::<_, StoreError>(threads)
             })?;
-            self.confirmed(&confirmed)?;
+            for thread_id in threads {
+                self.nara
+                    .observers
+                    .publish(Change::ChatChanged { thread_id });
+            }
             self.set_live(|s| s.in_flight = 0);
             if !retry.is_empty() {
                 return Ok(BatchOutcome::Transient(
@@ -1142,6 +1249,23 @@ impl Region<'_> {
 }
 
 /// Exponential backoff with full jitter: up to 0.5 s · 2^(n-1), capped at 30 s.
+/// The text of the notification a shell shows for a push: it says only that there is
+/// news, never what (the push carries no content, and a lock screen is not private).
+pub fn push_notice_text() -> LocalizedText {
+    LocalizedText::new(
+        "Du har nytt från din vårdenhet. Öppna Nära för att läsa.",
+        "There is news from your care unit. Open Nära to read it.",
+    )
+}
+
+/// Whether `id` has the shape of an opaque push id (see [`Region::sync_for_push`]).
+fn is_opaque_push_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
 fn backoff(failures: u32, random: [u8; 16]) -> Duration {
     let cap_ms = 500u64
         .saturating_mul(1 << failures.saturating_sub(1).min(6))
@@ -1163,6 +1287,96 @@ fn futures_are_send(nara: &Nara, browser: &dyn AuthBrowser, url: &Url) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_of_refused_change_is_reported_with_its_local_id() {
+        use crate::domain::chat::{NewMessage, NewPhoto, Thread};
+        use crate::domain::reading::{Measurement, NewReading};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let keys = std::sync::Arc::new(crate::FileKeyProvider::new(dir.path().join("device.key")));
+        let nara = Nara::open(dir.path(), keys).expect("opens");
+        let reading = nara
+            .readings()
+            .add(NewReading::manual(
+                Measurement::BodyWeight { kg: 81.5 },
+                nara.now(),
+                jiff::tz::Offset::UTC,
+            ))
+            .expect("added");
+        nara.chat()
+            .upsert_thread(Thread {
+                id: "t1".into(),
+                title: "Frågor".into(),
+                unit_name: "Vårdcentralen".into(),
+                expected_reply: None,
+                notice: None,
+                closed: None,
+                updated_at: nara.now(),
+            })
+            .expect("thread");
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        let message = nara
+            .chat()
+            .compose(NewMessage {
+                thread_id: "t1".into(),
+                text: "Hej".into(),
+                photos: vec![NewPhoto {
+                    content_type: "image/png".into(),
+                    bytes: png,
+                }],
+                in_reply_to: None,
+            })
+            .expect("composed");
+        // The region refuses everything waiting.
+        nara.store
+            .write(|tx, _| {
+                tx.execute("UPDATE outbox SET state = 2, error = 'http_422'", [])?;
+                Ok::<_, StoreError>(())
+            })
+            .expect("marked");
+        let status = nara.region().status().expect("status");
+        let mut failed: Vec<(UploadKind, String)> = status
+            .failed
+            .iter()
+            .map(|f| {
+                assert_eq!(f.error, "http_422");
+                (f.kind, f.id.clone())
+            })
+            .collect();
+        failed.sort_by_key(|(k, _)| *k as u8);
+        assert_eq!(
+            failed,
+            vec![
+                (UploadKind::Reading, reading.id.to_string()),
+                (UploadKind::Message, message.id.clone()),
+                (UploadKind::Photo, message.photos[0].id.clone()),
+            ]
+        );
+        assert_eq!(status.pending, 0, "refused changes are not pending");
+    }
+
+    #[test]
+    fn a_push_id_is_short_and_opaque() {
+        for ok in [
+            "a",
+            "msg-4f1c9e:2",
+            "0123456789abcdef.X_y",
+            &"x".repeat(128),
+        ] {
+            assert!(is_opaque_push_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            &"x".repeat(129),
+            "Hej Anna",
+            r#"{"aps":{"alert":"Nytt"}}"#,
+            "ödla",
+            "a/b",
+            "line\nbreak",
+        ] {
+            assert!(!is_opaque_push_id(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn backoff_grows_is_jittered_and_capped() {
