@@ -14,6 +14,7 @@ val ALL_TESTS: Array<Class<*>> = arrayOf(
     ErrorsTest::class.java,
     AsyncTest::class.java,
     SyncTest::class.java,
+    ChatTest::class.java,
     ReadmeExampleTest::class.java,
 )
 
