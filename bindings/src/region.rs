@@ -42,20 +42,22 @@ pub use nara_core::sync::engine::{SyncProgress, SyncReport};
 /// What one `syncNow` did.
 #[uniffi::remote(Record)]
 pub struct SyncReport {
-    /// Readings the server stored in this run.
+    /// Changes (readings, messages, photos, receipts) the server stored in this run.
     pub created: u64,
-    /// Readings the server already had (a repeat after a lost answer).
+    /// Changes the server already had (a repeat after a lost answer).
     pub already_there: u64,
     /// Replaced (corrected) readings withdrawn on the server (`entered-in-error`).
     pub withdrawn: u64,
-    /// Readings the server refused (kept locally, see `SyncStatus.failed`).
+    /// Changes the server refused (kept locally, see `SyncStatus.failed`).
     pub rejected: u64,
-    /// Readings still waiting (the budget ran out or the network failed).
+    /// Changes still waiting (the budget ran out or the network failed).
     pub remaining: u64,
     /// Care-team threshold sets applied.
     pub thresholds_applied: u32,
     /// Measurement schedules applied.
     pub schedules_applied: u32,
+    /// New messages from the care unit stored in this run.
+    pub messages_received: u64,
     /// True when everything was sent and the download finished.
     pub finished: bool,
     /// Requests sent.
@@ -67,9 +69,9 @@ pub struct SyncReport {
 /// Progress of a running sync.
 #[uniffi::remote(Record)]
 pub struct SyncProgress {
-    /// Readings the server confirmed in this run so far.
+    /// Changes (readings, messages, photos, receipts) the server confirmed so far.
     pub uploaded: u64,
-    /// Readings that were waiting when the run started.
+    /// Changes that were waiting when the run started.
     pub total: u64,
 }
 

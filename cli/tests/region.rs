@@ -75,7 +75,7 @@ fn login_sync_status_logout() {
     let o = nara(&dir, &["--lang", "en", "sync", "--budget-secs", "0"]);
     assert_eq!(o.status.code(), Some(4), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("did not finish: 2 readings"), "{err}");
+    assert!(err.contains("did not finish: 2 changes"), "{err}");
     let v = json(&nara(&dir, &["status", "--json"]));
     assert_eq!(v["pending"], 2, "{v}");
     assert!(

@@ -359,6 +359,11 @@ async fn a_push_carries_only_an_opaque_id_and_the_sync_it_starts_fetches_the_rep
     let (a, b) = (a.expect("the running sync"), b.expect("the push sync"));
     assert!(a.finished && b.finished, "{a:?} {b:?}");
     assert_eq!(unit_messages(&nara), 1, "the reply arrived");
+    assert_eq!(
+        a.messages_received + b.messages_received,
+        1,
+        "stored once, counted once: {a:?} {b:?}"
+    );
 }
 
 fn uuid_like() -> String {

@@ -547,7 +547,7 @@ pub async fn sync_with_progress(
 /// What a sync did, as a table.
 pub fn report_table(ctx: &Ctx, r: &SyncReport) -> String {
     let sv = ctx.lang == Lang::Sv;
-    let rows: [(&str, &str, String); 10] = [
+    let rows: [(&str, &str, String); 11] = [
         (
             "Nya hos regionen",
             "Created at the region",
@@ -570,6 +570,11 @@ pub fn report_table(ctx: &Ctx, r: &SyncReport) -> String {
             "Scheman uppdaterade",
             "Schedules applied",
             r.schedules_applied.to_string(),
+        ),
+        (
+            "Nya meddelanden från vården",
+            "New messages from the care unit",
+            r.messages_received.to_string(),
         ),
         ("Anrop", "Requests", r.requests.to_string()),
         ("Skickade byte", "Bytes sent", r.bytes_sent.to_string()),

@@ -203,29 +203,31 @@ pub struct SyncStatus {
 /// Progress of a running sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct SyncProgress {
-    /// Readings the server confirmed in this run.
+    /// Changes (readings, messages, photos, receipts) the server confirmed in this run.
     pub uploaded: u64,
-    /// Readings that were waiting when the run started.
+    /// Changes that were waiting when the run started.
     pub total: u64,
 }
 
 /// What one `sync_now` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct SyncReport {
-    /// Readings the server stored in this run.
+    /// Changes (readings, messages, photos, receipts) the server stored in this run.
     pub created: u64,
-    /// Readings the server already had (a repeat after a lost answer).
+    /// Changes the server already had (a repeat after a lost answer).
     pub already_there: u64,
     /// Replaced readings withdrawn on the server (`entered-in-error`).
     pub withdrawn: u64,
-    /// Readings the server refused (kept locally, see [`SyncStatus::failed`]).
+    /// Changes the server refused (kept locally, see [`SyncStatus::failed`]).
     pub rejected: u64,
-    /// Readings still waiting (budget ran out or the network failed).
+    /// Changes still waiting (the budget ran out or the network failed).
     pub remaining: u64,
     /// Care-team threshold sets applied.
     pub thresholds_applied: u32,
     /// Measurement schedules applied.
     pub schedules_applied: u32,
+    /// New messages from the care unit stored in this run.
+    pub messages_received: u64,
     /// True when everything was sent and the download finished.
     pub finished: bool,
     /// Requests sent.
@@ -1170,7 +1172,11 @@ impl Region<'_> {
                 }
             }
         }
-        chat.store_incoming_all(&incoming)?;
+        let stored = chat.store_incoming_all(&incoming)?;
+        report.messages_received += stored
+            .iter()
+            .filter(|o| **o == crate::store::chat::Incoming::New)
+            .count() as u64;
         for (id, state) in states {
             match chat.set_delivery(&id, state) {
                 // A message written on another device of the patient's: not here.
