@@ -217,6 +217,20 @@ async fn login_sync_and_a_second_sync_that_creates_nothing() {
     let again = region.sync_now(120_000, None).await.expect("syncs");
     assert_eq!((again.created, again.already_there), (0, 0));
     assert!(again.finished);
+    // A push hands over its opaque id only; the whole notification is refused.
+    let pushed = region
+        .sync_for_push("msg-4f1c9e:2".into(), 120_000)
+        .await
+        .expect("a push syncs");
+    assert!(pushed.finished && pushed.created == 0);
+    assert!(matches!(
+        region
+            .sync_for_push(r#"{"aps":{"alert":"Hej"}}"#.into(), 120_000)
+            .await,
+        Err(SyncError::BadPush)
+    ));
+    let notice = nara_ffi::region::push_notice_text();
+    assert!(!notice.sv.is_empty() && !notice.en.is_empty());
     for id in &ids {
         assert_eq!(on_server(id).await, 1, "reading {id} once on the server");
     }
