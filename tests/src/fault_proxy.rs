@@ -23,7 +23,10 @@
 //! The upstream exchange runs in its own task, so a request whose client gave up still
 //! reaches the server (as a real network's late packet would). OAuth traffic is not
 //! proxied: the SMART configuration the front serves names the authorization server
-//! directly.
+//! directly. Like any reverse proxy, it replaces the front's origin with its own in
+//! answers (bodies and headers), so search paging links lead back through it (the core
+//! follows paging only on its FHIR base's origin); to read the answers it asks the
+//! front for them uncompressed (no `Accept-Encoding` forwarded).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -285,6 +288,22 @@ impl KindCounts {
     pub fn total(&self) -> u64 {
         self.passed + self.faulted()
     }
+
+    /// What happened since `earlier` (counts of the same proxy taken before).
+    pub fn since(&self, earlier: &KindCounts) -> KindCounts {
+        KindCounts {
+            passed: self.passed.saturating_sub(earlier.passed),
+            dropped_response: self
+                .dropped_response
+                .saturating_sub(earlier.dropped_response),
+            duplicated: self.duplicated.saturating_sub(earlier.duplicated),
+            delayed: self.delayed.saturating_sub(earlier.delayed),
+            delayed_long: self.delayed_long.saturating_sub(earlier.delayed_long),
+            cut_before: self.cut_before.saturating_sub(earlier.cut_before),
+            cut_mid_body: self.cut_mid_body.saturating_sub(earlier.cut_mid_body),
+            unavailable: self.unavailable.saturating_sub(earlier.unavailable),
+        }
+    }
 }
 
 impl fmt::Display for KindCounts {
@@ -354,6 +373,10 @@ struct Counters {
 
 struct State {
     upstream: Uri,
+    /// The upstream's origin as it names itself in answers (`http://host:port`) and the
+    /// proxy's, which replaces it (so paging links and locations lead back through the
+    /// proxy, as behind any reverse proxy).
+    rewrite: (String, String),
     client: Client<HttpConnector, Full<Bytes>>,
     plan: Mutex<FaultPlan>,
     rng: Mutex<SplitMix64>,
@@ -436,6 +459,7 @@ impl FaultProxy {
             .build_http();
         let state = Arc::new(State {
             upstream: upstream_uri,
+            rewrite: (format!("http://{host}:{port}"), format!("http://{addr}")),
             client,
             plan: Mutex::new(plan),
             rng: Mutex::new(SplitMix64::new(seed)),
@@ -584,19 +608,36 @@ impl State {
             .map_err(|_| ())?;
         let out = request.headers_mut();
         for (name, value) in headers {
-            if !hop_by_hop(name) && name != header::HOST {
+            // No Accept-Encoding: answers come back plain, so the origin can be replaced.
+            if !hop_by_hop(name) && name != header::HOST && name != header::ACCEPT_ENCODING {
                 out.append(name.clone(), value.clone());
             }
         }
         let response = self.client.request(request).await.map_err(|_| ())?;
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await.map_err(|_| ())?.to_bytes();
+        let (theirs, ours) = &self.rewrite;
+        let bytes = match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains(theirs.as_str()) => {
+                Bytes::from(text.replace(theirs.as_str(), ours))
+            }
+            _ => bytes,
+        };
         let mut response = Response::new(Full::new(bytes));
         *response.status_mut() = parts.status;
         for (name, value) in &parts.headers {
-            if !hop_by_hop(name) {
-                response.headers_mut().append(name.clone(), value.clone());
+            if hop_by_hop(name) || name == header::CONTENT_LENGTH {
+                // (the body may have been rewritten: hyper sets the length)
+                continue;
             }
+            let value = match value.to_str() {
+                Ok(v) if v.contains(theirs.as_str()) => {
+                    HeaderValue::from_str(&v.replace(theirs.as_str(), ours))
+                        .unwrap_or_else(|_| value.clone())
+                }
+                _ => value.clone(),
+            };
+            response.headers_mut().append(name.clone(), value);
         }
         Ok(response)
     }
@@ -832,7 +873,8 @@ pub fn identifier_value(id: &ReadingId) -> String {
 
 const IDENTIFIER_SYSTEM: &str = "urn:ietf:rfc:3986";
 
-async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
+/// GETs `url` as FHIR JSON, retrying a few times; panics if the server never answers.
+pub(crate) async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
     let mut problems = Vec::new();
     for _ in 0..5 {
         match http
@@ -853,7 +895,8 @@ async fn get_json(http: &reqwest::Client, url: &str) -> serde_json::Value {
     panic!("the FHIR server does not answer {url}: {problems:?}");
 }
 
-fn check_client() -> reqwest::Client {
+/// An HTTP client for the checks (http on loopback, a long timeout).
+pub(crate) fn check_client() -> reqwest::Client {
     transport::client(&dev_transport(), Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("an HTTP client for the checks: {e}"))
 }
@@ -949,7 +992,8 @@ fn identifiers(resource: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-fn next_link(bundle: &serde_json::Value) -> Option<String> {
+/// The `next` paging link of a search Bundle.
+pub(crate) fn next_link(bundle: &serde_json::Value) -> Option<String> {
     bundle["link"]
         .as_array()?
         .iter()

@@ -1,5 +1,6 @@
 //! End-to-end test support.
 
+pub mod chat_run;
 pub mod fault_proxy;
 pub mod region;
 

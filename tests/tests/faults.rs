@@ -8,17 +8,31 @@
 //! in short budgets until the core says it is finished; then the server (read directly)
 //! must hold every reading exactly once and nothing else of this run.
 //!
-//! `NARA_FAULT_READINGS` (default 1250) scales the run, `NARA_FAULT_SEED` replays one.
+//! The same patient chats with a care unit in the same run: the nurse opens a thread and
+//! writes a few messages; the patient writes many messages (some with photos, several
+//! photos byte-identical across messages), most offline and some while the sync runs,
+//! and reads some of the unit's messages (read receipts). Everything goes through the
+//! same faulty network; at the end each message, each photo's `Binary` and each receipt
+//! is on the server exactly once, each photo referenced by exactly its message, and
+//! every message is at least "sent" on the phone.
+//!
+//! `NARA_FAULT_READINGS` (default 1250), `NARA_FAULT_MESSAGES` (default 90) and
+//! `NARA_FAULT_REPLIES` (the unit's messages, default 12) scale the run,
+//! `NARA_FAULT_SEED` replays one.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
+use nara_core::domain::chat::{Author, DeliveryState};
 use nara_core::domain::reading::ReadingId;
 use nara_core::sync::engine::SyncReport;
 use nara_core::{Nara, PassphraseKeyProvider};
 use nara_tests::SplitMix64;
+use nara_tests::chat_run::{
+    ExpectedChat, check_chat, local_messages, open_thread, photo_pool, run_message, run_thread_id,
+};
 use nara_tests::fault_proxy::{
     FaultPlan, FaultProxy, ProxiedLogin, copies_on_server, dev_transport, identifier_value,
     redirect_uri, run_reading, tagged_on_server,
@@ -27,6 +41,9 @@ use nara_tests::region::region;
 use url::Url;
 
 const DEFAULT_READINGS: u64 = 1250;
+const DEFAULT_MESSAGES: u64 = 90;
+const DEFAULT_REPLIES: u64 = 12;
+const PATIENT: &str = "bertil-1";
 /// Faulted upload requests a default-size run must see (the issue's floor per CI run;
 /// the default plan and batch sizes give about one per reading).
 const MIN_FAULTED_UPLOADS: u64 = 1000;
@@ -39,10 +56,19 @@ fn env_u64(name: &str) -> Option<u64> {
 async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network() {
     let region = region();
     let readings = env_u64("NARA_FAULT_READINGS").unwrap_or(DEFAULT_READINGS);
+    let messages = env_u64("NARA_FAULT_MESSAGES").unwrap_or(DEFAULT_MESSAGES);
+    let replies = env_u64("NARA_FAULT_REPLIES")
+        .unwrap_or(DEFAULT_REPLIES)
+        .max(4);
     let seed =
         env_u64("NARA_FAULT_SEED").unwrap_or_else(|| Timestamp::now().as_nanosecond() as u64);
-    println!("fault run: {readings} readings, seed {seed} (replay with NARA_FAULT_SEED={seed})");
+    println!(
+        "fault run: {readings} readings, {messages} chat messages, {replies} unit messages, \
+         seed {seed} (replay with NARA_FAULT_SEED={seed})"
+    );
     let mut rng = SplitMix64::new(seed);
+    // Chat draws from its own generator: the readings of a seed stay what they were.
+    let mut chat_rng = SplitMix64::new(seed ^ 0xC4A7);
     let tag = format!("fault-run {seed}");
     let since = Timestamp::now() - SignedDuration::from_secs(2);
     let started = Instant::now();
@@ -65,7 +91,23 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
         .login(&proxy.url(), "nara-app", &redirect_uri(), &browser)
         .await
         .expect("logs in through the proxy");
-    assert_eq!(patient, "bertil-1");
+    assert_eq!(patient, PATIENT);
+
+    // The unit opens a thread and writes; the phone fetches it (faults still off).
+    let thread_id = run_thread_id("fault", seed);
+    open_thread(&region.fhir_direct_url, PATIENT, &thread_id, replies);
+    let fetched = nara
+        .region()
+        .sync_now(Duration::from_secs(120), |_| {})
+        .await
+        .expect("the thread is fetched");
+    assert!(fetched.finished, "{fetched:?}");
+    let unit: Vec<String> = local_messages(&nara, &thread_id)
+        .into_iter()
+        .filter(|m| m.author == Author::CareUnit)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(unit.len() as u64, replies, "the unit's messages arrived");
 
     let mut ids: Vec<ReadingId> = Vec::new();
     for i in 0..readings {
@@ -77,11 +119,49 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
     }
     assert_eq!(nara.pending_uploads().expect("counts"), readings);
 
+    // Offline chat: most messages now, reading the unit's messages up to a quarter, then
+    // half of them; the rest of the messages (and more reading) while the sync runs.
+    let pool = photo_pool(&tag, seed, 5);
+    let mut composed = 0u64;
+    let mut photos = 0u64;
+    let mut receipts = 0u64;
+    let offline = messages - messages / 6;
+    let compose = |i: u64, chat_rng: &mut SplitMix64| {
+        let m = nara
+            .chat()
+            .compose(run_message(chat_rng, &tag, &thread_id, i, &pool, &unit))
+            .expect("composed");
+        assert_eq!(m.delivery, Some(DeliveryState::Queued));
+        m.photos.len() as u64
+    };
+    let mark_read = |upto: usize| {
+        nara.chat()
+            .mark_read(&thread_id, &unit[upto])
+            .expect("marked read")
+    };
+    while composed < offline {
+        if composed == offline / 3 {
+            receipts += mark_read(replies as usize / 4);
+        }
+        if composed == 2 * offline / 3 {
+            receipts += mark_read(replies as usize / 2);
+        }
+        photos += compose(composed, &mut chat_rng);
+        composed += 1;
+    }
+    let chat_pending = |nara: &Nara| {
+        let p = nara.chat().pending().expect("chat counts");
+        p.messages + p.photos + p.receipts
+    };
+    assert_eq!(chat_pending(&nara), composed + photos + receipts);
+
     proxy.set_plan(FaultPlan::rough_network());
     let mut total = SyncReport::default();
     let mut calls = 0u64;
     let mut errors: HashMap<String, u64> = HashMap::new();
-    let max_calls = 50 * readings + 1000;
+    let max_calls = 50 * (readings + messages) + 1000;
+    // The proxy's counts when the last reading was confirmed: what follows is chat.
+    let mut at_chat: Option<nara_tests::fault_proxy::FaultCounts> = None;
     let finished = loop {
         assert!(
             calls < max_calls,
@@ -89,6 +169,14 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
             proxy.counts()
         );
         calls += 1;
+        // The patient keeps writing while the phone syncs, and reads more.
+        if composed < messages {
+            photos += compose(composed, &mut chat_rng);
+            composed += 1;
+            if composed == messages {
+                receipts += mark_read(3 * replies as usize / 4);
+            }
+        }
         // Mostly one reading per request (the most requests, the most faults), some
         // small batches (a cut batch is retried whole).
         let batch = if rng.below_or_eq(9) < 9 {
@@ -105,13 +193,20 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
         } else {
             Duration::from_millis(800 + rng.below_or_eq(700))
         };
-        match nara.region().sync_now(budget, |_| {}).await {
+        let result = nara.region().sync_now(budget, |_| {}).await;
+        if at_chat.is_none()
+            && nara.pending_uploads().expect("counts") == chat_pending(&nara)
+            && composed == messages
+        {
+            at_chat = Some(proxy.counts());
+        }
+        match result {
             Ok(report) => {
                 total.created += report.created;
                 total.already_there += report.already_there;
                 total.rejected += report.rejected;
                 total.requests += report.requests;
-                if report.finished {
+                if report.finished && composed == messages {
                     break report;
                 }
             }
@@ -130,6 +225,13 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
         total.rejected,
         total.requests,
     );
+    let chat_uploads = counts
+        .uploads
+        .since(&at_chat.map(|c| c.uploads).unwrap_or_default());
+    println!(
+        "chat: {composed} messages, {photos} photos, {receipts} read receipts; after the last \
+         reading: {chat_uploads}"
+    );
     assert!(finished.finished && finished.remaining == 0);
 
     // The core's side: nothing waiting, nothing failed, every reading confirmed once.
@@ -141,9 +243,17 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
     assert_eq!(total.rejected, 0);
     assert_eq!(
         total.created + total.already_there,
-        readings,
-        "each reading is confirmed exactly once"
+        readings + composed + photos + receipts,
+        "each reading, message, photo and receipt is confirmed exactly once"
     );
+    assert_eq!(chat_pending(&nara), 0);
+    let queued: Vec<_> = local_messages(&nara, &thread_id)
+        .into_iter()
+        .filter(|m| m.author == Author::Patient)
+        .filter(|m| m.delivery.is_none_or(|d| d < DeliveryState::Sent))
+        .map(|m| m.id)
+        .collect();
+    assert!(queued.is_empty(), "not 'sent' on the phone: {queued:?}");
 
     // The faults really happened, enough of them, and some after the server committed.
     let wanted = MIN_FAULTED_UPLOADS * readings / DEFAULT_READINGS;
@@ -157,6 +267,14 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
         total.already_there > 0,
         "answers were dropped after commit, so some retries must find the reading there"
     );
+    // Chat went through the same faults: about one faulted request per message.
+    assert!(
+        chat_uploads.faulted() >= messages / 2,
+        "only {} faulted chat uploads (want ≥ {})",
+        chat_uploads.faulted(),
+        messages / 2
+    );
+    assert!(chat_uploads.dropped_response > 0 && chat_uploads.duplicated > 0);
 
     // The server's side: each reading exactly once...
     let copies = copies_on_server(&region.fhir_direct_url, &ids).await;
@@ -183,6 +301,24 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
     let unexpected: Vec<_> = tagged.iter().filter(|v| !expected.contains(*v)).collect();
     assert!(unexpected.is_empty(), "not ours: {unexpected:?}");
     assert_eq!(tagged.len() as u64, readings, "one Observation per reading");
+
+    // Chat on the server: each message, photo and receipt exactly once.
+    let expected = ExpectedChat::from_store(&nara, &thread_id);
+    assert_eq!(expected.messages.len() as u64, composed);
+    assert_eq!(expected.photos() as u64, photos);
+    assert_eq!(expected.read.len() as u64, receipts);
+    let check = check_chat(
+        &region.fhir_direct_url,
+        PATIENT,
+        &thread_id,
+        &tag,
+        since,
+        &expected,
+    )
+    .await;
+    println!("{check}");
+    assert!(check.ok(), "{check:#?}");
+    assert_eq!(check.binaries_of_run as u64, photos, "one Binary per photo");
 }
 
 /// The proxy does what it says, and the exactly-once check can fail: against the FHIR

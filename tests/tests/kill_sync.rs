@@ -2,18 +2,23 @@
 //! puts every reading on the server exactly once.
 //!
 //! A child process (`sync_worker`) opens the store, logs in if it must, adds a few
-//! readings and syncs through the fault-injecting proxy; it is SIGKILLed at a random
+//! readings, writes a few chat messages (some with photos, byte-identical photos in
+//! several messages) in a thread the care unit opened, reads one of the unit's
+//! messages, and syncs through the fault-injecting proxy; it is SIGKILLed at a random
 //! instant (seeded) and started again on the same store, many times. At the end a clean
 //! sync runs in this process; then the server (read directly) must hold every reading
-//! of the store exactly once, every acknowledged reading among them, and nothing else
-//! of this run.
+//! and every message, photo and read receipt of the store exactly once (each photo
+//! referenced by exactly its message), every acknowledged reading and message among
+//! them, and nothing else of this run.
 //!
 //! A kill between the region rotating the refresh token and the store saving the new
 //! one leaves a refresh token the region refuses: the worker logs in again and says so;
 //! those re-logins are counted and printed (the story is about readings, not tokens).
 //!
-//! `NARA_KILLS` (default 30) and `NARA_KILL_ADD` (readings added per start, default 15)
-//! scale the run; `NARA_KILL_SEED` replays one.
+//! `NARA_KILLS` (default 30), `NARA_KILL_ADD` (readings added per start, default 15;
+//! none in every third start, which runs longer) and `NARA_KILL_MESSAGES` (messages
+//! written per start, default 4) scale the run;
+//! `NARA_KILL_SEED` replays one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -24,9 +29,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
+use nara_core::domain::chat::{Author, DeliveryState};
 use nara_core::domain::reading::ReadingId;
 use nara_core::{FileKeyProvider, Nara, ReadingFilter};
 use nara_tests::SplitMix64;
+use nara_tests::chat_run::{
+    ExpectedChat, check_chat, local_messages, open_thread, run_thread_id, store_thread_from_server,
+};
 use nara_tests::fault_proxy::{
     FaultPlan, FaultProxy, ProxiedLogin, copies_on_server, dev_transport, identifier_value,
     redirect_uri, tagged_on_server,
@@ -36,6 +45,9 @@ use url::Url;
 
 const USER: &str = "cecilia";
 const PATIENT: &str = "cecilia-1";
+/// Messages the unit writes in the thread before the run (the workers read them one by
+/// one).
+const UNIT_MESSAGES: u64 = 8;
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|s| s.parse().ok())
@@ -59,6 +71,12 @@ struct Tally {
     killed: u64,
     /// Kills while the proxy had a request of the worker in hand.
     killed_mid_request: u64,
+    /// Of those, kills while only chat was left to upload (photos, messages, receipts).
+    killed_mid_chat_request: u64,
+    /// Messages acknowledged, with photos, and read receipts queued.
+    composed: u64,
+    composed_photos: u64,
+    read: u64,
     finished_before_kill: u64,
     logins: u64,
     relogins: u64,
@@ -73,12 +91,19 @@ struct Tally {
 }
 
 impl Tally {
-    fn phase(line: &str) -> &'static str {
+    /// What a worker was doing after it said `line`; `syncing` is its last `syncing`
+    /// line (what was waiting when that `sync_now` started).
+    fn phase(line: &str, syncing: Option<&str>) -> &'static str {
         match line.split(' ').next().unwrap_or_default() {
             "" => "starting",
             "opened" | "login" | "relogin" => "logging in",
             "added" => "adding",
-            "syncing" | "sync" => "syncing",
+            "composed" | "read" => "writing chat",
+            "syncing" | "sync" => match syncing.map(sync_waiting) {
+                Some((0, 0)) => "syncing (download)",
+                Some((0, _)) => "syncing chat",
+                _ => "syncing readings",
+            },
             "error" => "error",
             "done" => "done",
             _ => "other",
@@ -86,14 +111,28 @@ impl Tally {
     }
 }
 
+/// Readings and chat uploads waiting, from a `syncing <readings> <chat>` line.
+fn sync_waiting(line: &str) -> (u64, u64) {
+    let mut words = line
+        .split(' ')
+        .skip(1)
+        .map(|w| w.parse().unwrap_or(u64::MAX));
+    (
+        words.next().unwrap_or(u64::MAX),
+        words.next().unwrap_or(u64::MAX),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
     let region = region();
     let kills = env_u64("NARA_KILLS").unwrap_or(30);
     let add_per_start = env_u64("NARA_KILL_ADD").unwrap_or(15);
+    let messages_per_start = env_u64("NARA_KILL_MESSAGES").unwrap_or(4);
     let seed = env_u64("NARA_KILL_SEED").unwrap_or_else(|| Timestamp::now().as_nanosecond() as u64);
     println!(
-        "kill run: {kills} kills, {add_per_start} readings per start, seed {seed} (replay with NARA_KILL_SEED={seed})"
+        "kill run: {kills} kills, {add_per_start} readings and {messages_per_start} messages per start, \
+         seed {seed} (replay with NARA_KILL_SEED={seed})"
     );
     let mut rng = SplitMix64::new(seed);
     let tag = format!("kill-run {seed}");
@@ -107,23 +146,39 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("data");
     let key = tmp.path().join("keys").join("kek");
-    // Create the store (and its key) once, so every start finds an existing store.
-    drop(open(&dir, &key));
+    // The unit opens a thread and writes in it.
+    let thread_id = run_thread_id("kill", seed);
+    open_thread(&region.fhir_direct_url, PATIENT, &thread_id, UNIT_MESSAGES);
+    // Create the store (and its key) once, so every start finds an existing store, with
+    // the thread in it as the first sync would store it (the workers write in it before
+    // their first finished sync; the unit's messages come with that sync).
+    {
+        let nara = open(&dir, &key);
+        store_thread_from_server(&nara, &region.fhir_direct_url, PATIENT, &thread_id).await;
+    }
 
     let mut tally = Tally::default();
     let mut acked: HashMap<ReadingId, u64> = HashMap::new();
+    let mut acked_messages: Vec<String> = Vec::new();
     for start in 0..kills {
         tally.starts += 1;
+        // Every third start is longer and adds no readings: the backlog drains, and the
+        // kill lands while photos, messages and receipts are uploaded.
+        let long = start % 3 == 2;
+        let add = if long { 0 } else { add_per_start };
         let mut child = Command::new(env!("CARGO_BIN_EXE_sync_worker"))
             .arg(&dir)
             .arg(&key)
             .env("NARA_WORKER_FHIR_URL", proxy.url().as_str())
             .env("NARA_WORKER_FRONT_URL", front.as_str())
             .env("NARA_WORKER_USER", USER)
-            .env("NARA_WORKER_ADD", add_per_start.to_string())
+            .env("NARA_WORKER_ADD", add.to_string())
             .env("NARA_WORKER_FIRST", (start * 1_000_000).to_string())
             .env("NARA_WORKER_TAG", &tag)
             .env("NARA_WORKER_SEED", rng.next_u64().to_string())
+            .env("NARA_WORKER_THREAD", &thread_id)
+            .env("NARA_WORKER_MESSAGES", messages_per_start.to_string())
+            .env("NARA_WORKER_PHOTO_SEED", seed.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -139,8 +194,10 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
             }
         });
         // A random instant: while starting, logging in, adding, syncing.
-        let until = Instant::now() + Duration::from_millis(rng.below_or_eq(1200));
+        let window = if long { 4000 } else { 1200 };
+        let until = Instant::now() + Duration::from_millis(rng.below_or_eq(window));
         let mut exited = None;
+        let mut mid_request = false;
         while Instant::now() < until {
             if let Some(status) = child.try_wait().expect("try_wait") {
                 exited = Some(status);
@@ -156,6 +213,7 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
             None => {
                 if proxy.in_flight() > 0 {
                     tally.killed_mid_request += 1;
+                    mid_request = true;
                 }
                 child.kill().expect("SIGKILL");
                 child.wait().expect("reaped");
@@ -164,14 +222,23 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
         }
         reader.join().expect("reader thread");
         let timed: Vec<(Duration, String)> = rx.try_iter().collect();
-        if let Some((at, _)) = timed.iter().find(|(_, l)| l == "syncing") {
+        if let Some((at, _)) = timed.iter().find(|(_, l)| l.starts_with("syncing")) {
             tally.first_sync_after += *at;
             tally.reached_sync += 1;
         }
         let lines: Vec<String> = timed.into_iter().map(|(_, l)| l).collect();
         if exited.is_none() {
             let last = lines.last().map_or("", String::as_str);
-            *tally.killed_after.entry(Tally::phase(last)).or_default() += 1;
+            let syncing = lines
+                .iter()
+                .rev()
+                .find(|l| l.starts_with("syncing"))
+                .map(String::as_str);
+            let phase = Tally::phase(last, syncing);
+            *tally.killed_after.entry(phase).or_default() += 1;
+            if mid_request && phase == "syncing chat" {
+                tally.killed_mid_chat_request += 1;
+            }
         }
         for line in &lines {
             let mut words = line.split(' ');
@@ -192,6 +259,20 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
                         .unwrap_or_else(|| panic!("bad line {line:?}"));
                     acked.insert(id, n);
                 }
+                "composed" => {
+                    let id = words
+                        .next()
+                        .unwrap_or_else(|| panic!("bad line {line:?}"))
+                        .to_owned();
+                    let photos: u64 = words
+                        .nth(1)
+                        .and_then(|w| w.parse().ok())
+                        .unwrap_or_else(|| panic!("bad line {line:?}"));
+                    tally.composed += 1;
+                    tally.composed_photos += photos;
+                    acked_messages.push(id);
+                }
+                "read" => tally.read += 1,
                 _ => {}
             }
         }
@@ -220,12 +301,13 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
     assert!(report.finished, "{report:?}");
     let counts = proxy.counts();
     println!(
-        "{} starts: {} killed ({} with a request in flight), {} finished first; {} logins, {} re-logins after a refused \
+        "{} starts: {} killed ({} with a request in flight, {} of them while only chat was left), {} finished first; {} logins, {} re-logins after a refused \
          refresh token{}; {} syncs, {} sync errors, {} failed login attempts\n\
          killed while: {:?}; first sync_now {:.0} ms after the start (mean)\nfinal clean sync: {report:?}\n{counts}\nin {:.1} s",
         tally.starts,
         tally.killed,
         tally.killed_mid_request,
+        tally.killed_mid_chat_request,
         tally.finished_before_kill,
         tally.logins,
         tally.relogins,
@@ -240,6 +322,10 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
         tally.killed_after,
         tally.first_sync_after.as_secs_f64() * 1000.0 / tally.reached_sync.max(1) as f64,
         started.elapsed().as_secs_f64(),
+    );
+    println!(
+        "chat: {} messages acknowledged ({} photos), {} read receipts queued",
+        tally.composed, tally.composed_photos, tally.read
     );
     assert!(
         tally.killed > kills / 2,
@@ -290,4 +376,46 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
     let unexpected: Vec<_> = tagged.iter().filter(|v| !expected.contains(*v)).collect();
     assert!(unexpected.is_empty(), "not ours: {unexpected:?}");
     assert_eq!(tagged.len(), local.len(), "one Observation per reading");
+
+    // Chat: every acknowledged message is in the store and at least "sent"; every
+    // message, photo and receipt of the store is on the server exactly once.
+    let expected = ExpectedChat::from_store(&nara, &thread_id);
+    let local_ids: HashSet<&str> = expected.messages.iter().map(|m| m.id.as_str()).collect();
+    for id in &acked_messages {
+        assert!(
+            local_ids.contains(id.as_str()),
+            "acknowledged message {id} is lost locally"
+        );
+    }
+    let queued: Vec<_> = local_messages(&nara, &thread_id)
+        .into_iter()
+        .filter(|m| m.author == Author::Patient)
+        .filter(|m| m.delivery.is_none_or(|d| d < DeliveryState::Sent))
+        .map(|m| m.id)
+        .collect();
+    assert!(queued.is_empty(), "not 'sent' on the phone: {queued:?}");
+    assert_eq!(
+        expected.unit_messages as u64, UNIT_MESSAGES,
+        "the unit's messages arrived"
+    );
+    let check = check_chat(
+        &region.fhir_direct_url,
+        PATIENT,
+        &thread_id,
+        &tag,
+        since,
+        &expected,
+    )
+    .await;
+    println!(
+        "{check} ({} messages acknowledged, {} composed before a kill without an answer)",
+        acked_messages.len(),
+        expected.messages.len() - acked_messages.len()
+    );
+    assert!(check.ok(), "{check:#?}");
+    assert_eq!(
+        check.binaries_of_run,
+        expected.photo_bytes.len(),
+        "one Binary per photo"
+    );
 }

@@ -1,6 +1,7 @@
 //! Kill-test helper: a phone that syncs. Opens a Nära store, logs in to the test region
-//! if it has no usable login, adds readings if asked, then runs `sync_now` in a loop
-//! until everything is uploaded. `tests/kill_sync.rs` SIGKILLs it at random instants and
+//! if it has no usable login, adds readings and writes chat messages (some with photos)
+//! if asked, reads the oldest unread message of the care unit, then runs `sync_now` in
+//! a loop until everything is uploaded. `tests/kill_sync.rs` SIGKILLs it at random instants and
 //! starts it again on the same store.
 //!
 //! Usage: `sync_worker <data dir> <key file>` (the key file outside the data dir, for
@@ -14,14 +15,19 @@
 //! | `NARA_WORKER_ADD` | readings to add before syncing (default 0) |
 //! | `NARA_WORKER_FIRST` | number of the first reading added (default 0) |
 //! | `NARA_WORKER_TAG` | the run's tag, at the start of every reading's note |
-//! | `NARA_WORKER_SEED` | seed for the readings, batch sizes and budgets |
+//! | `NARA_WORKER_SEED` | seed for the readings, messages, batch sizes and budgets |
+//! | `NARA_WORKER_THREAD` | the chat thread to write in (no chat without it) |
+//! | `NARA_WORKER_MESSAGES` | messages to write before syncing (default 0) |
+//! | `NARA_WORKER_PHOTO_SEED` | seed of the run's photo pool (the same in every start) |
 //!
 //! It reports on stdout, one flushed line per event: `opened` (the store is open),
 //! `login` (there was no login),
 //! `relogin` (the login had expired: the region refused the refresh token), `added <id>
-//! <n>` (after `add` returned `Ok`), `syncing` (a `sync_now` starts), `sync <created>
-//! <already there> <remaining>` (it returned),
-//! `error <text>`, and `done` when nothing is left to upload (then it exits 0).
+//! <n>` (after `add` returned `Ok`), `composed <message id> <n> <photos>` (after
+//! `compose` returned `Ok`), `read <marked>` (after `mark_read` returned `Ok`),
+//! `syncing <readings waiting> <chat uploads waiting>` (a `sync_now` starts), `sync
+//! <created> <already there> <remaining>` (it returned), `error <text>`, and `done`
+//! when nothing is left to upload (then it exits 0).
 
 use std::error::Error;
 use std::io::Write;
@@ -29,9 +35,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use nara_core::domain::chat::Author;
 use nara_core::sync::engine::SyncError;
 use nara_core::{FileKeyProvider, Nara};
 use nara_tests::SplitMix64;
+use nara_tests::chat_run::{local_messages, photo_pool, run_message};
 use nara_tests::fault_proxy::{ProxiedLogin, dev_transport, redirect_uri, run_reading};
 use url::Url;
 
@@ -83,6 +91,9 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let first = env_u64("NARA_WORKER_FIRST", 0)?;
     let tag = env("NARA_WORKER_TAG")?;
     let mut rng = SplitMix64::new(env_u64("NARA_WORKER_SEED", first)?);
+    let thread = std::env::var("NARA_WORKER_THREAD").ok();
+    let messages = env_u64("NARA_WORKER_MESSAGES", 0)?;
+    let photo_seed = env_u64("NARA_WORKER_PHOTO_SEED", 0)?;
 
     let nara = Nara::open(&dir, Arc::new(FileKeyProvider::new(key)))?;
     say("opened")?;
@@ -100,11 +111,37 @@ async fn run() -> Result<(), Box<dyn Error>> {
         let saved = nara.readings().add(run_reading(&mut rng, &tag, n))?;
         say(&format!("added {} {n}", saved.id))?;
     }
+    if let Some(thread) = &thread {
+        let pool = photo_pool(&tag, photo_seed, 5);
+        let unit: Vec<_> = local_messages(&nara, thread)
+            .into_iter()
+            .filter(|m| m.author == Author::CareUnit)
+            .collect();
+        let unit_ids: Vec<String> = unit.iter().map(|m| m.id.clone()).collect();
+        for n in first..first + messages {
+            let message = run_message(&mut rng, &tag, thread, n, &pool, &unit_ids);
+            let saved = nara.chat().compose(message)?;
+            say(&format!("composed {} {n} {}", saved.id, saved.photos.len()))?;
+        }
+        // The patient opens the thread and reads the oldest message of the unit's not
+        // read yet (the unit's messages arrive with the first finished sync).
+        if let Some(oldest) = unit.iter().find(|m| m.read_at.is_none()) {
+            let marked = nara.chat().mark_read(thread, &oldest.id)?;
+            say(&format!("read {marked}"))?;
+        }
+    }
+    let waiting = |nara: &Nara| -> Result<(u64, u64), Box<dyn Error>> {
+        let all = nara.pending_uploads()?;
+        let chat = nara.chat().pending()?;
+        let chat = chat.messages + chat.photos + chat.receipts;
+        Ok((all.saturating_sub(chat), chat))
+    };
     for _ in 0..100_000 {
         nara.region()
             .set_batch_size(1 + rng.below_or_eq(4) as usize);
         let budget = Duration::from_millis(200 + rng.below_or_eq(700));
-        say("syncing")?;
+        let (readings, chat) = waiting(&nara)?;
+        say(&format!("syncing {readings} {chat}"))?;
         match nara.region().sync_now(budget, |_| {}).await {
             Ok(report) => {
                 say(&format!(
