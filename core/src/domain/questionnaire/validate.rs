@@ -17,7 +17,9 @@ use crate::domain::text::LocalizedText;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IssueCode {
-    /// A required enabled item has no answer (a required group: no answered item inside).
+    /// A required enabled item has no answer. A required group without any answered item
+    /// inside is reported only if no enabled item inside is itself required (whose own
+    /// issue then says what is missing).
     Required,
     /// The answer's type does not fit the item (or the item takes no answer).
     WrongType,
@@ -85,6 +87,7 @@ pub fn validate(form: &Form, answers: &Answers) -> Vec<ItemIssue> {
             if item.kind == ItemKind::Group
                 && item.required
                 && !has_answered_child(item, &on, answers)
+                && !has_required_child(item, &on)
             {
                 push(item, IssueCode::Required);
             }
@@ -128,6 +131,15 @@ fn has_answered_child(item: &Item, on: &BTreeSet<String>, answers: &Answers) -> 
     item.children.iter().any(|c| {
         on.contains(&c.link_id)
             && (answers.is_answered(&c.link_id) || has_answered_child(c, on, answers))
+    })
+}
+
+/// True if an enabled item inside `item` is itself required: its own issue then says
+/// what is missing, and the group's would repeat it.
+fn has_required_child(item: &Item, on: &BTreeSet<String>) -> bool {
+    item.children.iter().any(|c| {
+        on.contains(&c.link_id)
+            && ((c.required && c.kind != ItemKind::Group) || has_required_child(c, on))
     })
 }
 
