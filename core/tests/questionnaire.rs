@@ -1616,3 +1616,112 @@ fn a_required_group_needs_one_answered_item_inside() {
     );
     assert!(validate(&form, &Answers::new().with("b", s("x"))).is_empty());
 }
+
+/// Questionnaire-shaped JSON: items of every type with random flags, options, limits and
+/// enableWhen conditions between a few linkIds, so that parsing often succeeds and the
+/// rules run on odd but valid forms.
+fn arb_questionnaire() -> impl Strategy<Value = Value> {
+    const IDS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
+    let answer = prop_oneof![
+        any::<bool>().prop_map(|v| json!({"answerBoolean": v})),
+        (-5i64..5).prop_map(|v| json!({"answerInteger": v})),
+        (-5.0f64..5.0).prop_map(|v| json!({"answerDecimal": v})),
+        prop::sample::select(vec!["2024-01-01", "2024-06", "2025"])
+            .prop_map(|v| json!({"answerDate": v})),
+        prop::sample::select(vec!["x", "y"]).prop_map(|v| json!({"answerString": v})),
+        prop::sample::select(vec!["0", "1", "2"])
+            .prop_map(|v| json!({"answerCoding": {"system": "s", "code": v}})),
+    ];
+    let condition = (
+        prop::sample::select(IDS.to_vec()),
+        prop::sample::select(vec!["exists", "=", "!=", ">", "<", ">=", "<="]),
+        answer,
+    )
+        .prop_map(|(q, op, a)| {
+            let mut c = json!({"question": q, "operator": op});
+            if let (Value::Object(c), Value::Object(a)) = (&mut c, a) {
+                c.extend(a);
+            }
+            c
+        });
+    let item = (
+        prop::sample::select(IDS.to_vec()),
+        prop::sample::select(vec![
+            "group", "display", "boolean", "integer", "decimal", "string", "text", "date",
+            "dateTime", "choice", "open-choice",
+        ]),
+        any::<(bool, bool, bool)>(),
+        prop::collection::vec(condition, 0..3),
+        prop::option::of(0u32..6),
+        prop::option::of(prop::sample::select(vec!["all", "any"])),
+    )
+        .prop_map(|(id, typ, (required, repeats, ordinal), ew, limit, behavior)| {
+            let mut item = json!({"linkId": id, "type": typ, "required": required,
+                "repeats": repeats && typ != "group", "enableWhen": ew});
+            if let Some(b) = behavior {
+                item["enableBehavior"] = json!(b);
+            }
+            if typ == "choice" || typ == "open-choice" {
+                let options: Vec<Value> = (0..3)
+                    .map(|v| {
+                        let mut o = json!({"valueCoding": {"system": "s", "code": v.to_string()}});
+                        if ordinal {
+                            o["extension"] = json!([{"url": "http://hl7.org/fhir/StructureDefinition/ordinalValue", "valueDecimal": v}]);
+                        }
+                        o
+                    })
+                    .collect();
+                item["answerOption"] = json!(options);
+            }
+            if let Some(n) = limit {
+                match typ {
+                    "string" | "text" => item["maxLength"] = json!(n),
+                    "integer" | "decimal" => {
+                        item["extension"] = json!([{"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueInteger": n}]);
+                    }
+                    _ => {}
+                }
+            }
+            if typ == "integer" && ordinal {
+                item["code"] = json!([{"system": "https://nara.se/fhir/CodeSystem/observation", "code": "cat-total-score"}]);
+            }
+            item
+        });
+    prop::collection::vec((item.clone(), prop::collection::vec(item, 0..3)), 1..5).prop_map(
+        |items| {
+            let items: Vec<Value> = items
+                .into_iter()
+                .map(|(mut parent, children)| {
+                    if parent["type"] == "group" {
+                        parent["item"] = json!(children);
+                    }
+                    parent
+                })
+                .collect();
+            json!({"resourceType": "Questionnaire", "url": "https://x/Q/p", "item": items})
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn odd_but_valid_forms_never_panic(
+        questionnaire in arb_questionnaire(),
+        answers in arb_answers(["a", "b", "c", "d", "e", "f"].map(String::from).to_vec()),
+    ) {
+        if let Ok(form) = parse(&questionnaire) {
+            exercise(&form, &answers);
+            // Dropping disabled answers (and those of unknown or non-question items) changes
+            // neither what is enabled nor the issues with the questions.
+            let kept = enabled_answers(&form, &answers);
+            prop_assert_eq!(enabled(&form, &kept), enabled(&form, &answers));
+            let questions = |answers: &Answers| -> Vec<_> {
+                validate(&form, answers)
+                    .into_iter()
+                    .filter(|i| form.item(&i.link_id).is_some_and(|item| item.kind.is_question()))
+                    .collect()
+            };
+            prop_assert_eq!(questions(&kept), questions(&answers));
+        }
+    }
+}
