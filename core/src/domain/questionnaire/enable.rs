@@ -122,3 +122,38 @@ fn acyclic_part(flat: &[super::model::Flat<'_>]) -> Vec<usize> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::questionnaire::answers::Coding;
+
+    fn when(operator: EnableOperator, answer: AnswerValue) -> EnableWhen {
+        EnableWhen {
+            question: "q".into(),
+            operator,
+            answer,
+        }
+    }
+
+    #[test]
+    fn not_equal_is_true_without_answers_and_the_others_are_false() {
+        let one = AnswerValue::Integer(1);
+        assert!(holds(&when(EnableOperator::NotEqual, one.clone()), &[]));
+        for op in [
+            EnableOperator::Equal,
+            EnableOperator::Greater,
+            EnableOperator::Less,
+            EnableOperator::GreaterOrEqual,
+            EnableOperator::LessOrEqual,
+        ] {
+            assert!(!holds(&when(op, one.clone()), &[]), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn codings_never_order() {
+        let c = AnswerValue::Coding(Coding::new("s", "1", ""));
+        assert!(!holds(&when(EnableOperator::Greater, c.clone()), &[c]));
+    }
+}

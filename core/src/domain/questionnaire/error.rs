@@ -96,8 +96,8 @@ pub enum QuestionnaireError {
         /// The total item.
         link_id: String,
     },
-    /// The form nests items deeper than [`MAX_DEPTH`](super::model::MAX_DEPTH) levels
-    /// or holds more than [`MAX_ITEMS`](super::model::MAX_ITEMS) items.
+    /// The form nests items deeper than [`MAX_DEPTH`](super::MAX_DEPTH) levels
+    /// or holds more than [`MAX_ITEMS`](super::MAX_ITEMS) items.
     #[error("the questionnaire is too large")]
     TooLarge,
 }

@@ -53,8 +53,8 @@
 //! it needs a FHIRPath engine, and a code is what the region's form tools already
 //! write. [`prefill`] fills such items from the newest reading of that kind taken within
 //! [`PREFILL_WINDOW`] (7 days) before `now`, converted to the item's
-//! `questionnaire-unit` when one is declared (kg/g/[lb_av], mmol/L/mg/dL, Cel/[degF],
-//! mm[Hg]/kPa; an unknown unit is not prefilled).
+//! `questionnaire-unit` when one is declared (`kg`/`g`/`[lb_av]`, `mmol/L`/`mg/dL`,
+//! `Cel`/`[degF]`, `mm[Hg]`/`kPa`; an unknown unit is not prefilled).
 //!
 //! # Scores
 //!
@@ -82,8 +82,8 @@ pub use answers::{AnswerValue, Answers, Coding};
 pub use enable::{enabled, enabled_answers};
 pub use error::QuestionnaireError;
 pub use model::{
-    AnswerOption, EnableBehavior, EnableOperator, EnableWhen, Form, Item, ItemKind, ReadingLink,
-    SCORE_BAND_URL, ScoreBand, ScoreRule, parse, parse_str,
+    AnswerOption, EnableBehavior, EnableOperator, EnableWhen, Form, Item, ItemKind, MAX_DEPTH,
+    MAX_ITEMS, ReadingLink, SCORE_BAND_URL, ScoreBand, ScoreRule, parse, parse_str,
 };
 pub use prefill::{PREFILL_WINDOW, prefill};
 pub use response::{APPOINTMENT_URL, ResponseError, ResponseMeta, ResponseStatus, response};

@@ -1122,3 +1122,43 @@ fn score_bands(
     }
     Ok(bands)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loinc(code: &str) -> Vec<Coding> {
+        vec![Coding::new(crate::domain::reading::LOINC_SYSTEM, code, "")]
+    }
+
+    #[test]
+    fn codes_link_to_the_kind_whose_primary_metric_they_are() {
+        let link = |code| reading_link(&loinc(code)).map(|l| (l.kind, l.metric));
+        assert_eq!(
+            link("8867-4"),
+            Some((ReadingKind::HeartRate, Metric::HeartRate))
+        );
+        assert_eq!(
+            link("8462-4"),
+            Some((ReadingKind::BloodPressure, Metric::Diastolic))
+        );
+        assert_eq!(
+            link("59408-5"),
+            Some((ReadingKind::OxygenSaturation, Metric::SpO2))
+        );
+        assert_eq!(link("85354-9"), None, "a panel is not one value");
+        let other_system = vec![Coding::new("http://snomed.info/sct", "29463-7", "")];
+        assert_eq!(reading_link(&other_system), None);
+    }
+
+    #[test]
+    fn a_deeply_nested_form_is_too_large_not_a_stack_overflow() {
+        let mut item = serde_json::json!({"linkId": "leaf", "type": "boolean"});
+        for depth in 0..40 {
+            item =
+                serde_json::json!({"linkId": format!("g{depth}"), "type": "group", "item": [item]});
+        }
+        let q = serde_json::json!({"resourceType": "Questionnaire", "item": [item]});
+        assert_eq!(parse(&q), Err(QuestionnaireError::TooLarge));
+    }
+}
