@@ -1322,6 +1322,7 @@ fn the_response_nests_like_the_form_and_drops_disabled_answers() {
     assert_eq!(json["status"], "completed");
     assert_eq!(json["subject"]["reference"], "Patient/p-123");
     assert_eq!(json["authored"], "2026-11-24T07:45:00Z");
+    assert_eq!(json["author"]["reference"], "Patient/p-123");
     assert_eq!(json["identifier"]["system"], "urn:ietf:rfc:3986");
     assert_eq!(
         json["identifier"]["value"],

@@ -7,7 +7,8 @@
 //! question itself is unanswered they cannot be represented and are left out.
 //!
 //! R4 `basedOn` may only point to a `CarePlan` or `ServiceRequest`, so the appointment
-//! a health declaration belongs to is carried in the extension [`APPOINTMENT_URL`].
+//! a health declaration belongs to is carried in the extension [`APPOINTMENT_URL`]
+//! (docs/adr/0010).
 
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
@@ -36,7 +37,7 @@ pub enum ResponseStatus {
 /// Who, when and which ids.
 #[derive(Debug, Clone, Copy)]
 pub struct ResponseMeta<'a> {
-    /// The patient's FHIR id (`subject` becomes `Patient/<id>`).
+    /// The patient's FHIR id (`subject` and `author` become `Patient/<id>`).
     pub patient_id: &'a str,
     /// The client's id of this response: the business identifier, for conditional
     /// create (`urn:ietf:rfc:3986` | `urn:uuid:<id>`).
@@ -145,6 +146,10 @@ pub fn response(
         json!({ "reference": format!("Patient/{}", meta.patient_id) }),
     );
     out.insert("authored".into(), json!(meta.authored.to_string()));
+    out.insert(
+        "author".into(),
+        json!({ "reference": format!("Patient/{}", meta.patient_id) }),
+    );
     let items = items_json(form, &form.items, &kept);
     if !items.is_empty() {
         out.insert("item".into(), Value::Array(items));
