@@ -18,6 +18,14 @@
 //   nurse receive      PATIENT MESSAGE-CLIENT-ID   (the region's system: sets `received`)
 //   nurse read         PATIENT MESSAGE-CLIENT-ID   (the unit read it: a read receipt)
 //   nurse messages     PATIENT THREAD
+//   nurse questionnaire Q-ID --file questionnaire.json   (PUT Questionnaire/Q-ID)
+//   nurse book     PATIENT APPT-ID --start ISO --end ISO --service TEXT
+//                  [--clinic-name N --address LINE --postal-code P --city C --phone TEL]
+//                  [--video-url https://...] [--practitioner NAME --role ROLE]
+//                  [--instruction TEXT] [--cutoff-hours H] [--questionnaire Q-ID]
+//   nurse move     PATIENT APPT-ID --start ISO --end ISO   (the clinic moves the time)
+//   nurse cancel-appointment PATIENT APPT-ID [--reason TEXT]
+//   nurse notice   PATIENT APPT-ID   (JSON: the Appointment and the patient's answers)
 // Options: --fhir URL (default $NARA_FHIR_DIRECT_URL, else $NARA_REGION_DIR/env).
 //
 // The format is docs/adr/0007-fhir-mapping.md §6 and §7:
@@ -52,6 +60,34 @@
 //   adds a read receipt: a Communication of category read-receipt,
 //   identifier https://nara.se/fhir/read-receipt|urn:uuid:<client id>
 //   (conditional create: once per message), inResponseTo the message.
+//
+// Appointment notices are docs/adr/0010-notices-fhir-mapping.md section 1:
+// - `book` PUTs Appointment/<APPT-ID>: status booked, start/end (instants),
+//   minutesDuration, created, serviceType[0].text and description = --service,
+//   patientInstruction, participants: the patient (actor Patient/<id>,
+//   required, status needs-action), the clinic (actor #loc, a contained
+//   Location with name, address.line/postalCode/city/country SE and telecom
+//   phone; only when --clinic-name, --address, --postal-code, --city or
+//   --phone is given) and the practitioner (actor {reference #pr, type
+//   PractitionerRole, display --practitioner}, participant type[0].text =
+//   --role; #pr is a contained PractitionerRole with practitioner.display and
+//   code[0].text), extensions video-meeting-url (valueUrl, https only) and
+//   cancellation-cutoff (valueDuration in h; absent = 24 h), and
+//   supportingInformation Questionnaire/<Q-ID>. Booking an existing id replaces it.
+// - `move` reads the Appointment, sets the new start/end (and minutesDuration)
+//   and the patient's participant status back to needs-action, and PUTs it:
+//   the server bumps meta.versionId.
+// - `cancel-appointment`: status cancelled, cancelationReason.text.
+// - `questionnaire` PUTs a Questionnaire JSON file under the given id.
+// - `notice` prints one JSON object (see README.md) with what the clinic sees:
+//   the Appointment, the opened receipts (Communication?identifier=
+//   https://nara.se/fhir/read-receipt|Appointment/<id>), the answers
+//   (AppointmentResponse?appointment=), the reschedule requests (Task?focus=)
+//   and the patient's QuestionnaireResponses with the appointment extension
+//   (QuestionnaireResponse?subject=, filtered here: R4 has no search parameter
+//   for that extension). All of these search parameters work on helios-hfs
+//   0.2.7 (checked); hfs ignores a parameter it does not know and says so in
+//   an OperationOutcome entry, which `notice` treats as an error.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -132,6 +168,14 @@ function usage(msg) {
   nurse receive      PATIENT MESSAGE-CLIENT-ID     (the unit's system has it: sets received)
   nurse read         PATIENT MESSAGE-CLIENT-ID     (the unit read it: writes a read receipt)
   nurse messages     PATIENT THREAD
+  nurse questionnaire Q-ID --file questionnaire.json
+  nurse book     PATIENT APPT-ID --start ISO --end ISO --service TEXT
+                 [--clinic-name NAME --address LINE --postal-code CODE --city CITY --phone TEL]
+                 [--video-url https://...] [--practitioner NAME --role ROLE]
+                 [--instruction TEXT] [--cutoff-hours HOURS] [--questionnaire Q-ID]
+  nurse move     PATIENT APPT-ID --start ISO --end ISO
+  nurse cancel-appointment PATIENT APPT-ID [--reason TEXT]
+  nurse notice   PATIENT APPT-ID      (prints JSON)
 options: --fhir URL  (default $NARA_FHIR_DIRECT_URL, else the region's env file)
 ranges:  LO-HI; an open end is allowed (80- or -160)
 kinds:   ${Object.keys(KINDS).map((k) => `${k} (${KINDS[k].metrics.join(', ')})`).join('; ')}`);
@@ -673,9 +717,238 @@ async function messages(base, patient, threadId) {
   if (!msgs.length) console.log('(no messages)');
 }
 
+// ---------------------------------------------------------------- notices (ADR 0010)
+
+const VIDEO_URL = `${SD}/video-meeting-url`;
+const CUTOFF_URL = `${SD}/cancellation-cutoff`;
+const APPOINTMENT_EXT = `${SD}/appointment`;
+const INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+// An ISO instant with a time zone; seconds are added when missing.
+function instant(value, what) {
+  const m = INSTANT.exec(String(value ?? '').trim());
+  if (!m || Number.isNaN(Date.parse(m[0]))) {
+    usage(`${what} must be an instant with a time zone, e.g. 2026-12-01T09:00:00+01:00, got '${value ?? ''}'`);
+  }
+  return `${m[1]}${m[2] ?? ':00'}${m[3]}`;
+}
+
+function startEnd(opts) {
+  if (!opts.start || !opts.end) usage('--start and --end are required');
+  const start = instant(opts.start, '--start');
+  const end = instant(opts.end, '--end');
+  if (Date.parse(end) <= Date.parse(start)) usage('--end must be after --start');
+  return { start, end };
+}
+
+const isPatientParticipant = (patient) => (p) => p?.actor?.reference === `Patient/${patient}`;
+
+async function getAppointment(base, patient, id) {
+  checkId(id, 'APPT-ID');
+  const a = await get(base, `Appointment/${id}`);
+  if (!a) return undefined;
+  if (!(a.participant || []).some(isPatientParticipant(patient))) {
+    throw new Error(`Appointment/${id} is not an appointment of Patient/${patient}`);
+  }
+  return a;
+}
+
+async function questionnaire(base, id, opts) {
+  checkId(id, 'Q-ID');
+  if (!opts.file) usage('questionnaire needs --file questionnaire.json');
+  let q;
+  try {
+    q = JSON.parse(fs.readFileSync(opts.file, 'utf8'));
+  } catch (e) {
+    usage(`cannot read ${opts.file}: ${e.message}`);
+  }
+  if (q?.resourceType !== 'Questionnaire') usage(`${opts.file} is not a FHIR Questionnaire`);
+  delete q.meta;
+  q.id = id;
+  await put(base, q);
+}
+
+async function book(base, patient, id, opts) {
+  checkId(id, 'APPT-ID');
+  const { start, end } = startEnd(opts);
+  if (!opts.service) usage('book needs --service TEXT (what the visit is, e.g. Diabetesmottagning)');
+  const extension = [];
+  if (opts['video-url'] !== undefined) {
+    let u;
+    try { u = new URL(opts['video-url']); } catch { u = undefined; }
+    if (!u || u.protocol !== 'https:') usage(`--video-url must be an https URL, got '${opts['video-url']}'`);
+    extension.push({ url: VIDEO_URL, valueUrl: opts['video-url'] });
+  }
+  if (opts['cutoff-hours'] !== undefined) {
+    const h = Number(opts['cutoff-hours']);
+    if (!Number.isInteger(h) || h < 0) usage('--cutoff-hours is whole hours, e.g. 24 or 72');
+    extension.push({ url: CUTOFF_URL, valueDuration: { value: h, unit: 'h', system: UCUM, code: 'h' } });
+  }
+  const contained = [];
+  const participant = [{
+    actor: { reference: `Patient/${patient}`, type: 'Patient' },
+    required: 'required',
+    status: 'needs-action',
+  }];
+  const hasLocation = ['clinic-name', 'address', 'postal-code', 'city', 'phone'].some((k) => opts[k] !== undefined);
+  if (hasLocation) {
+    const name = opts['clinic-name'] ?? opts.service;
+    const address = {
+      ...(opts.address ? { line: [opts.address] } : {}),
+      ...(opts.city ? { city: opts.city } : {}),
+      ...(opts['postal-code'] ? { postalCode: String(opts['postal-code']) } : {}),
+    };
+    contained.push({
+      resourceType: 'Location',
+      id: 'loc',
+      name,
+      ...(opts.phone ? { telecom: [{ system: 'phone', value: opts.phone, use: 'work' }] } : {}),
+      ...(Object.keys(address).length ? { address: { use: 'work', ...address, country: 'SE' } } : {}),
+    });
+    participant.push({ actor: { reference: '#loc', type: 'Location', display: name }, required: 'required', status: 'accepted' });
+  }
+  if (opts.practitioner !== undefined || opts.role !== undefined) {
+    const display = opts.practitioner ?? opts.role;
+    contained.push({
+      resourceType: 'PractitionerRole',
+      id: 'pr',
+      practitioner: { display },
+      ...(opts.role ? { code: [{ text: opts.role }] } : {}),
+    });
+    participant.push({
+      ...(opts.role ? { type: [{ text: opts.role }] } : {}),
+      actor: { reference: '#pr', type: 'PractitionerRole', display },
+      required: 'required',
+      status: 'accepted',
+    });
+  }
+  let supportingInformation;
+  if (opts.questionnaire !== undefined) {
+    checkId(opts.questionnaire, '--questionnaire');
+    supportingInformation = [{ reference: `Questionnaire/${opts.questionnaire}`, type: 'Questionnaire' }];
+  }
+  await put(base, {
+    resourceType: 'Appointment',
+    id,
+    ...(contained.length ? { contained } : {}),
+    ...(extension.length ? { extension } : {}),
+    status: 'booked',
+    serviceType: [{ text: opts.service }],
+    description: opts.service,
+    start,
+    end,
+    minutesDuration: Math.round((Date.parse(end) - Date.parse(start)) / 60000),
+    created: nowInstant(),
+    ...(opts.instruction ? { patientInstruction: opts.instruction } : {}),
+    ...(supportingInformation ? { supportingInformation } : {}),
+    participant,
+  });
+}
+
+async function move(base, patient, id, opts) {
+  const { start, end } = startEnd(opts);
+  const a = await getAppointment(base, patient, id);
+  if (!a) throw new Error(`no Appointment/${id}`);
+  delete a.meta;
+  a.start = start;
+  a.end = end;
+  if (a.minutesDuration !== undefined) a.minutesDuration = Math.round((Date.parse(end) - Date.parse(start)) / 60000);
+  // A moved visit is to be confirmed again.
+  for (const p of a.participant.filter(isPatientParticipant(patient))) p.status = 'needs-action';
+  await put(base, a);
+}
+
+async function cancelAppointment(base, patient, id, opts) {
+  const a = await getAppointment(base, patient, id);
+  if (!a) throw new Error(`no Appointment/${id}`);
+  delete a.meta;
+  a.status = 'cancelled';
+  a.cancelationReason = { text: opts.reason ?? 'Mottagningen har ställt in besöket.' };
+  await put(base, a);
+}
+
+// All resources of a search, following next links on the same server. A
+// search parameter the server ignores (an OperationOutcome entry) is an error:
+// the counts would be wrong.
+async function searchAll(base, rel) {
+  const out = [];
+  let next = rel;
+  for (let page = 0; next && page < 100; page += 1) {
+    const bundle = await get(base, next);
+    for (const e of bundle?.entry || []) {
+      if (e.search?.mode === 'outcome' || e.resource?.resourceType === 'OperationOutcome') {
+        const text = (e.resource?.issue || []).map((i) => i.details?.text ?? i.diagnostics).join('; ');
+        throw new Error(`${rel.split('?')[0]} search: ${text}`);
+      }
+      if (e.resource) out.push(e.resource);
+    }
+    const link = (bundle?.link || []).find((l) => l.relation === 'next')?.url;
+    next = link && link.startsWith(`${base}/`) ? link.slice(base.length + 1) : undefined;
+  }
+  const when = (r) => r.meta?.lastUpdated ?? '';
+  return out.sort((x, y) => when(x).localeCompare(when(y)) || String(x.id).localeCompare(String(y.id)));
+}
+
+async function notice(base, patient, id) {
+  checkId(id, 'APPT-ID');
+  const ref = `Appointment/${id}`;
+  const q = encodeURIComponent;
+  const a = await get(base, ref);
+  const receipts = await searchAll(base, `Communication?identifier=${q(`${RECEIPT_SID}|${ref}`)}&_count=100`);
+  const responses = await searchAll(base, `AppointmentResponse?appointment=${q(ref)}&_count=100`);
+  const tasks = await searchAll(base, `Task?focus=${q(ref)}&_count=100`);
+  const qrs = (await searchAll(base, `QuestionnaireResponse?subject=${q(`Patient/${patient}`)}&_count=100`))
+    .filter((r) => (r.extension || []).some((e) => e.url === APPOINTMENT_EXT && e.valueReference?.reference === ref));
+  const ids = (list) => list.map((r) => r.id);
+  console.log(JSON.stringify({
+    patient,
+    appointment: a ? {
+      id: a.id,
+      status: a.status,
+      start: a.start ?? null,
+      end: a.end ?? null,
+      versionId: a.meta?.versionId ?? null,
+      lastUpdated: a.meta?.lastUpdated ?? null,
+      patientParticipant: (a.participant || []).some(isPatientParticipant(patient)),
+      cancelationReason: a.cancelationReason?.text ?? null,
+    } : null,
+    receipts: { count: receipts.length, ids: ids(receipts), sent: receipts.map((r) => r.sent ?? null) },
+    responses: {
+      count: responses.length,
+      ids: ids(responses),
+      participantStatus: responses.map((r) => r.participantStatus ?? null),
+      comments: responses.map((r) => r.comment ?? null),
+    },
+    tasks: {
+      count: tasks.length,
+      ids: ids(tasks),
+      statuses: tasks.map((t) => t.status ?? null),
+      descriptions: tasks.map((t) => t.description ?? null),
+      windows: tasks.map((t) => (t.input || [])
+        .filter((i) => i.valuePeriod)
+        .map((i) => ({ start: i.valuePeriod.start ?? null, end: i.valuePeriod.end ?? null }))),
+    },
+    questionnaireResponses: {
+      count: qrs.length,
+      ids: ids(qrs),
+      questionnaires: qrs.map((r) => r.questionnaire ?? null),
+      statuses: qrs.map((r) => r.status ?? null),
+    },
+  }, null, 2));
+}
+
 const { pos, opts } = parseArgs(process.argv.slice(2));
 const [command, patient, kind] = pos;
 if (!command || command === 'help') usage();
+if (command === 'questionnaire') {
+  try {
+    await questionnaire(fhirBase(opts), patient, opts);
+  } catch (e) {
+    console.error(`nurse: ${e.message}`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
 if (!patient) usage('PATIENT is missing (a Patient id, e.g. anna-1)');
 const base = fhirBase(opts);
 try {
@@ -690,6 +963,10 @@ try {
   else if (command === 'receive') await receive(base, patient, kind);
   else if (command === 'read') await read(base, patient, kind);
   else if (command === 'messages') await messages(base, patient, kind);
+  else if (command === 'book') await book(base, patient, kind, opts);
+  else if (command === 'move') await move(base, patient, kind, opts);
+  else if (command === 'cancel-appointment') await cancelAppointment(base, patient, kind, opts);
+  else if (command === 'notice') await notice(base, patient, kind);
   else usage(`unknown command '${command}'`);
 } catch (e) {
   console.error(`nurse: ${e.message}`);

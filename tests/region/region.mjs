@@ -66,7 +66,7 @@ const SMART_SCOPES = [
 ];
 for (const type of ['Observation', 'Goal', 'CarePlan', 'Patient', 'QuestionnaireResponse',
   'Questionnaire', 'Communication', 'CommunicationRequest', 'Binary', 'Appointment',
-  'AppointmentResponse', 'DocumentReference', 'Device']) {
+  'AppointmentResponse', 'Task', 'DocumentReference', 'Device']) {
   // SMART v2: every non-empty permission set in c-r-u-d-s order; v1: read, write, *.
   const v2 = [];
   for (let mask = 1; mask < 32; mask++) {
@@ -379,8 +379,9 @@ function checkPatientParams(ctx, query) {
   }
 }
 
-// securityContext: a Binary (a chat photo) belongs to the patient it names.
-const REFERENCE_FIELDS = ['subject', 'patient', 'sender', 'author', 'source', 'actor',
+// securityContext: a Binary (a chat photo) belongs to the patient it names;
+// for and owner: a Task (a reschedule request, ADR 0010 section 4).
+const REFERENCE_FIELDS = ['subject', 'patient', 'for', 'owner', 'sender', 'author', 'source', 'actor',
   'beneficiary', 'performer', 'recipient', 'requester', 'participant', 'securityContext'];
 
 // Check the Patient references of one resource in a request body.
@@ -434,6 +435,42 @@ function belongsToOther(ctx, resource) {
     return false;
   } catch {
     return true;
+  }
+}
+
+// ADR 0010: an answer to a notice (AppointmentResponse.appointment, Task.focus,
+// a QuestionnaireResponse's appointment extension, a receipt's about) must name
+// an Appointment with the token's patient among its participants. An
+// Appointment the server does not have is let through (it is nobody's).
+const APPOINTMENT_EXT = 'https://nara.se/fhir/StructureDefinition/appointment';
+const APPOINTMENT_REF = /(?:^|\/)Appointment\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]*)?$/;
+
+function appointmentRefs(resource) {
+  const ids = [];
+  if (!resource || typeof resource !== 'object') return ids;
+  const add = (r) => {
+    const m = APPOINTMENT_REF.exec(typeof r?.reference === 'string' ? r.reference : '');
+    if (m) ids.push(m[1]);
+  };
+  add(resource.appointment);
+  [].concat(resource.focus || [], resource.about || []).forEach(add);
+  for (const e of Array.isArray(resource.extension) ? resource.extension : []) {
+    if (e?.url === APPOINTMENT_EXT) add(e.valueReference);
+  }
+  return ids;
+}
+
+async function checkAppointments(ctx, body) {
+  const resources = body?.resourceType === 'Bundle' && (body.type === 'transaction' || body.type === 'batch')
+    ? (body.entry || []).map((e) => e?.resource) : [body];
+  for (const id of new Set(resources.flatMap(appointmentRefs))) {
+    const r = await forward('GET', `/Appointment/${id}`, { accept: 'application/fhir+json' });
+    if (r.status !== 200) continue;
+    let appt;
+    try { appt = JSON.parse(r.body.toString('utf8')); } catch { continue; }
+    if (!(appt.participant || []).some((p) => patientOf(p?.actor?.reference) === ctx.patient)) {
+      throw new Denied(403, 'forbidden', `Appointment/${id} is not an appointment of this token's patient`);
+    }
   }
 }
 
@@ -568,7 +605,10 @@ async function handleFront(req, res) {
         } catch {
           throw new Denied(400, 'invalid', 'the front accepts only JSON request bodies');
         }
-        if (!isMetadata && method !== 'PATCH') checkBody(ctx, parsed, 'request');
+        if (!isMetadata && method !== 'PATCH') {
+          checkBody(ctx, parsed, 'request');
+          await checkAppointments(ctx, parsed);
+        }
       }
     }
 
@@ -597,6 +637,26 @@ async function handleFront(req, res) {
             }
           } else if (belongsToOther(ctx, doc)) {
             throw new Denied(403, 'forbidden', 'the resource belongs to another patient');
+          }
+        } catch (e) {
+          if (e instanceof Denied) throw e;
+        }
+      } else if (!isMetadata && (method === 'POST' || method === 'PUT') && (status === 200 || status === 201)) {
+        // A conditional create that matched returns the existing resource:
+        // never another patient's (a transaction answer loses that entry's resource).
+        try {
+          const doc = JSON.parse(text);
+          if (doc.resourceType === 'Bundle' && Array.isArray(doc.entry) && /-response$/.test(String(doc.type))) {
+            let changed = false;
+            for (const e of doc.entry) {
+              if (e.resource && belongsToOther(ctx, e.resource)) {
+                delete e.resource;
+                changed = true;
+              }
+            }
+            if (changed) text = JSON.stringify(doc);
+          } else if (doc.resourceType !== 'Bundle' && belongsToOther(ctx, doc)) {
+            throw new Denied(403, 'forbidden', 'the matching resource belongs to another patient');
           }
         } catch (e) {
           if (e instanceof Denied) throw e;
