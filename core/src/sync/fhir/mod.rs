@@ -20,6 +20,7 @@
 //! through an error message. The mapping is documented in
 //! `docs/adr/0007-fhir-mapping.md` and, for chat, `docs/adr/0009-chat-fhir-mapping.md`.
 
+pub mod appointment;
 pub mod bundle;
 pub mod care_plan;
 pub mod communication;
