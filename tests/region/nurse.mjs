@@ -941,6 +941,8 @@ const { pos, opts } = parseArgs(process.argv.slice(2));
 const [command, patient, kind] = pos;
 if (!command || command === 'help') usage();
 if (command === 'questionnaire') {
+  checkId(patient, 'Q-ID');
+  if (!opts.file) usage('questionnaire needs --file questionnaire.json');
   try {
     await questionnaire(fhirBase(opts), patient, opts);
   } catch (e) {
