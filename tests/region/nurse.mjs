@@ -68,10 +68,9 @@
 //   required, status needs-action), the clinic (actor #loc, a contained
 //   Location with name, address.line/postalCode/city/country SE and telecom
 //   phone; only when --clinic-name, --address, --postal-code, --city or
-//   --phone is given) and the practitioner (actor {reference #pr, type
-//   PractitionerRole, display --practitioner}, participant type[0].text =
-//   --role; #pr is a contained PractitionerRole with practitioner.display and
-//   code[0].text), extensions video-meeting-url (valueUrl, https only) and
+//   --phone is given) and the practitioner (actor {type PractitionerRole,
+//   display --practitioner}, no reference; participant type[0].text =
+//   --role), extensions video-meeting-url (valueUrl, https only) and
 //   cancellation-cutoff (valueDuration in h; absent = 24 h), and
 //   supportingInformation Questionnaire/<Q-ID>. Booking an existing id replaces it.
 // - `move` reads the Appointment, sets the new start/end (and minutesDuration)
@@ -808,16 +807,14 @@ async function book(base, patient, id, opts) {
     participant.push({ actor: { reference: '#loc', type: 'Location', display: name }, required: 'required', status: 'accepted' });
   }
   if (opts.practitioner !== undefined || opts.role !== undefined) {
+    // A display-only reference: the booking system's PractitionerRole ids
+    // mean nothing to the patient (core/src/sync/fhir/appointment.rs takes
+    // a display-only actor or a PractitionerRole/... reference; any #ref is
+    // taken for the Location, so the role is not contained).
     const display = opts.practitioner ?? opts.role;
-    contained.push({
-      resourceType: 'PractitionerRole',
-      id: 'pr',
-      practitioner: { display },
-      ...(opts.role ? { code: [{ text: opts.role }] } : {}),
-    });
     participant.push({
       ...(opts.role ? { type: [{ text: opts.role }] } : {}),
-      actor: { reference: '#pr', type: 'PractitionerRole', display },
+      actor: { type: 'PractitionerRole', display },
       required: 'required',
       status: 'accepted',
     });
