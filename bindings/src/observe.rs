@@ -87,6 +87,9 @@ pub enum Change {
     },
     /// The thread list changed (a thread, an unread count, a newest message).
     ThreadsChanged,
+    /// A notice arrived or changed, was opened or answered, or a form draft was saved or
+    /// submitted: re-read the notices and reschedule their reminders.
+    NoticesChanged,
     /// The store was wiped.
     Wiped,
     /// The listener fell behind and missed `missed` changes: re-read what you show.
@@ -112,6 +115,7 @@ impl From<CoreChange> for Change {
             CoreChange::SyncChanged => Change::SyncChanged,
             CoreChange::ChatChanged { thread_id } => Change::ChatChanged { thread_id },
             CoreChange::ThreadsChanged => Change::ThreadsChanged,
+            CoreChange::NoticesChanged => Change::NoticesChanged,
             CoreChange::Wiped => Change::Wiped,
         }
     }

@@ -137,6 +137,12 @@ pub enum UploadKind {
     Photo,
     /// A read receipt for a message from the care unit.
     ReadReceipt,
+    /// The receipt that the patient opened an appointment notice.
+    NoticeOpened,
+    /// An answer to a notice: confirm, cancel, or a reschedule request.
+    NoticeAnswer,
+    /// A submitted form (health declaration, self-assessment).
+    FormResponse,
 }
 
 /// The sync state, for a status line or screen.
@@ -399,7 +405,7 @@ impl Region {
 /// private, and the push carries no content).
 #[uniffi::export]
 pub fn push_notice_text() -> LocalizedText {
-    nara_core::sync::engine::push_notice_text().into()
+    nara_core::sync::engine::push_notice_text()
 }
 
 /// A scripted browser for the test region's development login (feature `test-hooks`,

@@ -44,6 +44,9 @@ pub enum NaraError {
     /// names the text).
     #[error("{0}")]
     Chat(#[from] ChatError),
+    /// A notice answer that the clinic's rules do not allow (never names the text).
+    #[error("{0}")]
+    Notice(crate::domain::notice::NoticeError),
     /// The store failed (see [`StoreError`]).
     #[error(transparent)]
     Store(#[from] StoreError),

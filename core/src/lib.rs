@@ -8,6 +8,7 @@
 pub mod chat;
 pub mod domain;
 pub mod error;
+pub mod notices;
 pub mod observe;
 pub mod store;
 pub mod sync;
@@ -140,6 +141,11 @@ impl Nara {
     /// Trends and chart series.
     pub fn trends(&self) -> Trends<'_> {
         Trends { nara: self }
+    }
+
+    /// Appointment notices and forms: open, answer, health declarations, reminders.
+    pub fn notices(&self) -> notices::Notices<'_> {
+        notices::Notices { nara: self }
     }
 
     /// Chat with the care team: threads, messages, photos.
@@ -287,6 +293,24 @@ impl Readings<'_> {
                 })
                 .collect(),
         })
+    }
+
+    /// Validates and triages `new` as [`Readings::add`] would, without storing it, so a
+    /// caller can store it in its own transaction (`store::readings::insert`) and then
+    /// call [`Readings::announce`].
+    pub(crate) fn prepared(&self, new: NewReading) -> Result<Reading, NaraError> {
+        let thresholds = self.nara.care_plan().thresholds(new.measurement.kind())?;
+        let context = self.context(&new)?;
+        self.prepare(new, None, self.nara.now(), &thresholds, &context)
+    }
+
+    /// Tells subscribers about a reading stored by [`Readings::prepared`].
+    pub(crate) fn announce(&self, reading: &Reading) {
+        self.nara.observers.publish(Change::ReadingAdded {
+            id: reading.id,
+            kind: reading.kind(),
+            band: reading.triage.band,
+        });
     }
 
     fn capture(

@@ -47,6 +47,9 @@ pub enum Change {
     /// The thread list changed (a thread added or changed, an unread count, the newest
     /// message of a thread).
     ThreadsChanged,
+    /// A notice arrived or changed, was opened or answered, or a form draft was saved
+    /// or submitted.
+    NoticesChanged,
     /// The store was wiped.
     Wiped,
 }

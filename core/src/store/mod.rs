@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod files;
 pub mod key;
 pub mod migrations;
+pub mod notices;
 pub mod outbox;
 pub mod readings;
 

@@ -88,6 +88,12 @@ pub enum Entity {
     Photo,
     /// A read receipt for a unit message (keyed by that message's row).
     Receipt,
+    /// The opened receipt of an appointment notice (keyed by the notice's row).
+    NoticeOpened,
+    /// An answer to a notice (keyed by the answer's row).
+    NoticeAnswer,
+    /// A submitted form (keyed by the response's row).
+    FormResponse,
 }
 
 impl Entity {
@@ -98,6 +104,9 @@ impl Entity {
             Entity::Message => "message",
             Entity::Photo => "photo",
             Entity::Receipt => "receipt",
+            Entity::NoticeOpened => "notice_opened",
+            Entity::NoticeAnswer => "notice_answer",
+            Entity::FormResponse => "form_response",
         }
     }
 
@@ -108,6 +117,9 @@ impl Entity {
             Entity::Message,
             Entity::Photo,
             Entity::Receipt,
+            Entity::NoticeOpened,
+            Entity::NoticeAnswer,
+            Entity::FormResponse,
         ]
         .into_iter()
         .find(|e| e.as_str() == s)
@@ -216,10 +228,14 @@ pub struct FailedRow {
 /// Every change the server rejected, in the order they were made, kind by kind.
 pub fn failed(conn: &Connection) -> Result<Vec<FailedRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT o.entity, coalesce(r.id, m.id, p.id), coalesce(o.error, '') FROM outbox o
+        "SELECT o.entity, coalesce(r.id, m.id, p.id, n.id, a.id, f.id), coalesce(o.error, '')
+         FROM outbox o
          LEFT JOIN readings r ON o.entity IN ('reading', 'retraction') AND r.seq = o.entity_seq
          LEFT JOIN messages m ON o.entity IN ('message', 'receipt') AND m.seq = o.entity_seq
          LEFT JOIN photos p ON o.entity = 'photo' AND p.seq = o.entity_seq
+         LEFT JOIN notices n ON o.entity = 'notice_opened' AND n.seq = o.entity_seq
+         LEFT JOIN notice_answers a ON o.entity = 'notice_answer' AND a.seq = o.entity_seq
+         LEFT JOIN form_responses f ON o.entity = 'form_response' AND f.seq = o.entity_seq
          WHERE o.state = ?1
          ORDER BY o.entity_seq, o.entity",
     )?;

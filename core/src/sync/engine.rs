@@ -146,6 +146,12 @@ pub enum UploadKind {
     Photo,
     /// A read receipt for a message from the care unit.
     ReadReceipt,
+    /// The receipt that the patient opened an appointment notice.
+    NoticeOpened,
+    /// An answer to a notice: confirm, cancel, or a reschedule request.
+    NoticeAnswer,
+    /// A submitted form (health declaration, self-assessment).
+    FormResponse,
 }
 
 impl UploadKind {
@@ -157,6 +163,11 @@ impl UploadKind {
             UploadKind::Message => LocalizedText::new("Meddelande", "Message"),
             UploadKind::Photo => LocalizedText::new("Foto", "Photo"),
             UploadKind::ReadReceipt => LocalizedText::new("Läskvitto", "Read receipt"),
+            UploadKind::NoticeOpened => {
+                LocalizedText::new("Kvitto på öppnad kallelse", "Notice opened receipt")
+            }
+            UploadKind::NoticeAnswer => LocalizedText::new("Svar på kallelse", "Notice answer"),
+            UploadKind::FormResponse => LocalizedText::new("Formulär", "Form"),
         }
     }
 }
@@ -169,6 +180,9 @@ impl From<Entity> for UploadKind {
             Entity::Message => UploadKind::Message,
             Entity::Photo => UploadKind::Photo,
             Entity::Receipt => UploadKind::ReadReceipt,
+            Entity::NoticeOpened => UploadKind::NoticeOpened,
+            Entity::NoticeAnswer => UploadKind::NoticeAnswer,
+            Entity::FormResponse => UploadKind::FormResponse,
         }
     }
 }
