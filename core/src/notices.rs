@@ -138,21 +138,19 @@ impl Notices<'_> {
     fn view(&self, stored: repo::StoredNotice) -> Result<NoticeView, NaraError> {
         let now = self.nara.now();
         let state = notice::state(&stored.notice, &stored.local, now);
-        let can_change = matches!(
-            notice::check_answer(
-                &stored.notice,
-                &NoticeLocal {
-                    seen: Some((stored.notice.start, stored.notice.end)),
-                    ..stored.local.clone()
-                },
-                Answer::Reschedule {
-                    wishes: "?".into(),
-                    windows: vec![],
-                },
-                now,
-            ),
-            Ok(_)
-        );
+        // Whether a change (cancel, reschedule) would pass the clinic's rules now.
+        let can_change = notice::check_answer(
+            &stored.notice,
+            &NoticeLocal {
+                seen: Some((stored.notice.start, stored.notice.end)),
+                ..stored.local.clone()
+            },
+            Answer::Cancel {
+                reason: String::new(),
+            },
+            now,
+        )
+        .is_ok();
         let declaration = match &stored.notice.questionnaire_id {
             None => None,
             Some(q) => Some(self.nara.store.read(|c, k| {
