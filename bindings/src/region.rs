@@ -58,6 +58,8 @@ pub struct SyncReport {
     pub schedules_applied: u32,
     /// New messages from the care unit stored in this run.
     pub messages_received: u64,
+    /// Appointment notices that arrived or changed in this run.
+    pub notices_received: u64,
     /// True when everything was sent and the download finished.
     pub finished: bool,
     /// Requests sent.

@@ -44,6 +44,11 @@ pub const SCOPES: &[&str] = &[
     "patient/Communication.crs",
     "patient/CommunicationRequest.rs",
     "patient/Binary.cr",
+    "patient/Appointment.rs",
+    "patient/AppointmentResponse.c",
+    "patient/Task.c",
+    "patient/Questionnaire.r",
+    "patient/QuestionnaireResponse.c",
 ];
 
 /// A boxed future, for traits implemented by the shells.

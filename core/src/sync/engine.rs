@@ -30,6 +30,8 @@ use crate::store::outbox::{self, Entity};
 /// Builds the incremental search URL of a resource type.
 type SearchUrl<'a> = dyn Fn(&str) -> Result<Url, SyncError> + Sync + 'a;
 /// Stores the newest `lastUpdated` seen for a resource type.
+mod notices;
+
 type SaveCursor<'a> = dyn Fn(&str, Option<Timestamp>) -> Result<(), SyncError> + Sync + 'a;
 
 /// An outbox row: what it stands for and its local row number.
@@ -242,6 +244,8 @@ pub struct SyncReport {
     pub schedules_applied: u32,
     /// New messages from the care unit stored in this run.
     pub messages_received: u64,
+    /// Appointment notices that arrived or changed in this run.
+    pub notices_received: u64,
     /// True when everything was sent and the download finished.
     pub finished: bool,
     /// Requests sent.
@@ -609,8 +613,10 @@ impl Region<'_> {
         let mut failures = 0u32;
         let patient = fhir::PatientId::new(session.patient.clone())
             .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
+        // Answers to notices go only after their appointment was read again (ADR 0010 §6).
+        let checked = self.check_notice_answers(&base, &patient, deadline).await?;
         loop {
-            let batch = self.next_batch(&patient, &mut report)?;
+            let batch = self.next_batch(&patient, &checked, &mut report)?;
             if batch.is_empty() {
                 break;
             }
@@ -669,6 +675,7 @@ impl Region<'_> {
     fn next_batch(
         &self,
         patient: &fhir::PatientId,
+        checked: &std::collections::HashSet<i64>,
         report: &mut SyncReport,
     ) -> Result<Vec<(Key, fhir::BundleEntry)>, SyncError> {
         let now_secs = self.nara.now().as_second();
@@ -700,6 +707,9 @@ impl Region<'_> {
         if entries.is_empty() && unmappable.is_empty() {
             self.chat_batch(patient, size, &mut entries, &mut unmappable)?;
         }
+        if entries.is_empty() && unmappable.is_empty() {
+            self.notice_batch(patient, size, checked, &mut entries, &mut unmappable)?;
+        }
         if !unmappable.is_empty() {
             report.rejected += unmappable.len() as u64;
             self.nara.store.write(|tx, _| {
@@ -710,7 +720,7 @@ impl Region<'_> {
             })?;
             if entries.is_empty() {
                 // Look again: the failed rows no longer count as due.
-                return self.next_batch(patient, report);
+                return self.next_batch(patient, checked, report);
             }
         }
         Ok(entries)
@@ -787,6 +797,15 @@ impl Region<'_> {
         let mut changed = Vec::new();
         for (entity, seq) in keys {
             outbox::done(tx, *entity, &[*seq])?;
+            if *entity == Entity::NoticeAnswer {
+                crate::store::notices::set_answer_delivery(
+                    tx,
+                    cipher,
+                    *seq,
+                    crate::domain::notice::AnswerDelivery::Sent,
+                )?;
+                continue;
+            }
             if *entity != Entity::Message {
                 continue;
             }
@@ -914,6 +933,9 @@ impl Region<'_> {
                 self.nara
                     .observers
                     .publish(Change::ChatChanged { thread_id });
+            }
+            if confirmed.iter().any(|(e, _)| *e == Entity::NoticeAnswer) {
+                self.nara.observers.publish(Change::NoticesChanged);
             }
             self.set_live(|s| s.in_flight = 0);
             if !retry.is_empty() {
@@ -1107,6 +1129,9 @@ impl Region<'_> {
         }
         complete &= self
             .download_chat(&patient, &search, &save_cursor, deadline, report)
+            .await?;
+        complete &= self
+            .download_notices(base, &patient, &search, &save_cursor, deadline, report)
             .await?;
         Ok((thresholds, schedules, complete))
     }
