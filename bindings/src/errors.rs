@@ -5,7 +5,9 @@
 //! Kotlin and Swift exception messages and crash reports.
 
 use nara_core::domain::chat::ChatError as CoreChatError;
+use nara_core::domain::notice::NoticeError as CoreNoticeError;
 use nara_core::domain::validation::{Field, FieldError};
+use nara_core::notices::FormError as CoreFormError;
 use nara_core::store::StoreError;
 use nara_core::sync::auth::{AuthError, BrowserError as CoreBrowserError};
 use nara_core::sync::engine::SyncError as CoreSyncError;
@@ -666,6 +668,284 @@ impl From<CoreError> for ChatError {
     }
 }
 
+/// Errors of the notices in [`crate::notices::Notices`]. The patient's texts (a cancel
+/// reason, reschedule wishes) never appear in one: each names the clinic's rule that was
+/// broken, and carries an `explanation` for the patient in Swedish and English, written
+/// by the core.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum NoticeError {
+    /// Less than `hours` hours before the visit: the app can no longer cancel or
+    /// reschedule; the patient must call the clinic (`phone`, when the notice names one).
+    #[error("too late to change in the app: less than {hours} h before the appointment")]
+    PastCutoff {
+        /// The clinic's cut-off, in hours before the visit.
+        hours: i64,
+        /// The clinic's phone number, if the notice gives one.
+        phone: Option<String>,
+        /// What to tell the patient (with the phone number when known).
+        explanation: LocalizedText,
+    },
+    /// The clinic moved the appointment since the patient last opened it: open it again
+    /// (`open`) to see the new time, then answer.
+    #[error("the clinic changed this appointment; open it to see the new time")]
+    Moved {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The clinic cancelled the appointment.
+    #[error("the clinic cancelled this appointment")]
+    CancelledByClinic {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The visit is over.
+    #[error("the appointment has passed")]
+    Passed {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The patient already cancelled; the clinic decides what happens next.
+    #[error("already cancelled")]
+    AlreadyCancelled {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The same answer was already given.
+    #[error("already answered that way")]
+    AlreadyGiven {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// A text (reason, wishes) is longer than `max` characters; nothing was stored.
+    #[error("the text is longer than {max} characters")]
+    TooLong {
+        /// The limit, in characters.
+        max: u64,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// A reschedule request with neither wishes nor a time window.
+    #[error("say when suits you: a wish or at least one time window")]
+    EmptyReschedule {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// Time window `index` (from 0) ends before it starts or has passed, or there are too
+    /// many windows.
+    #[error("time window {index} is not usable")]
+    BadWindow {
+        /// Which window, from 0.
+        index: u64,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// No notice with this id on the device (notices arrive with a sync).
+    #[error("no such notice")]
+    NotFound {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// `timeZoneId` is not an IANA time zone this device knows (e.g. `Europe/Stockholm`).
+    #[error("unknown time zone")]
+    InvalidTimeZone,
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed; nothing was stored.
+    #[error("storage error: {detail}")]
+    Storage {
+        /// What failed, without patient data.
+        detail: String,
+    },
+    /// A bug in the core, or (test hooks only) input that could not be used; the
+    /// operation did not complete.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<Internal> for NoticeError {
+    fn from(i: Internal) -> Self {
+        NoticeError::Internal {
+            detail: i.message(),
+        }
+    }
+}
+
+impl From<CoreNoticeError> for NoticeError {
+    fn from(e: CoreNoticeError) -> Self {
+        let explanation = e.message();
+        match e {
+            CoreNoticeError::PastCutoff { hours, phone } => NoticeError::PastCutoff {
+                hours,
+                phone,
+                explanation,
+            },
+            CoreNoticeError::Moved => NoticeError::Moved { explanation },
+            CoreNoticeError::CancelledByClinic => NoticeError::CancelledByClinic { explanation },
+            CoreNoticeError::Passed => NoticeError::Passed { explanation },
+            CoreNoticeError::AlreadyCancelled => NoticeError::AlreadyCancelled { explanation },
+            CoreNoticeError::AlreadyGiven => NoticeError::AlreadyGiven { explanation },
+            CoreNoticeError::TooLong { max } => NoticeError::TooLong {
+                max: max as u64,
+                explanation,
+            },
+            CoreNoticeError::EmptyReschedule => NoticeError::EmptyReschedule { explanation },
+            CoreNoticeError::BadWindow { index } => NoticeError::BadWindow {
+                index: index as u64,
+                explanation,
+            },
+            CoreNoticeError::NotFound => NoticeError::NotFound { explanation },
+        }
+    }
+}
+
+impl From<CoreError> for NoticeError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Notice(n) => NoticeError::from(n),
+            CoreError::NotFound => NoticeError::from(CoreNoticeError::NotFound),
+            other => match common(&other) {
+                Common::KeyUnavailable => NoticeError::KeyUnavailable,
+                Common::Storage(detail) => NoticeError::Storage { detail },
+                Common::Internal(detail) => NoticeError::Internal { detail },
+            },
+        }
+    }
+}
+
+/// One problem with the answers to one form item, for the patient.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FormIssue {
+    /// The item (`linkId`).
+    pub link_id: String,
+    /// The rule broken.
+    pub code: crate::notices::IssueCode,
+    /// What to do, in Swedish and English.
+    pub explanation: LocalizedText,
+}
+
+impl From<nara_core::domain::questionnaire::ItemIssue> for FormIssue {
+    fn from(i: nara_core::domain::questionnaire::ItemIssue) -> Self {
+        FormIssue {
+            link_id: i.link_id,
+            code: i.code,
+            explanation: i.message,
+        }
+    }
+}
+
+/// Errors of the forms in [`crate::notices::Notices`] (health declarations,
+/// self-assessments). Answers never appear in one; items are named by `linkId` only.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum FormError {
+    /// The form is not on the device yet (it comes with the next sync).
+    #[error("the form is not on this device yet")]
+    NotDownloaded {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// Some answers are missing or wrong: nothing was submitted. `issues` names each
+    /// item and what to do.
+    #[error("{} item(s) need attention", .issues.len())]
+    Invalid {
+        /// The problems, one per item and rule.
+        issues: Vec<FormIssue>,
+        /// What to tell the patient (how many questions need attention).
+        explanation: LocalizedText,
+    },
+    /// The form was already submitted; it is read-only now.
+    #[error("already submitted")]
+    AlreadySubmitted {
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The region's form cannot be filled in in the app (an unsupported construct); the
+    /// shell points the patient to the region's web form. `detail` names the item and
+    /// element, never a value.
+    #[error("the form cannot be used: {detail}")]
+    Unusable {
+        /// What is unsupported or invalid.
+        detail: String,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The answers could not be stored or the response could not be built (a form
+    /// without a canonical url, a store failure).
+    #[error("the form could not be saved: {detail}")]
+    Failed {
+        /// What failed, without an answer.
+        detail: String,
+        /// What to tell the patient.
+        explanation: LocalizedText,
+    },
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed; nothing was stored.
+    #[error("storage error: {detail}")]
+    Storage {
+        /// What failed, without patient data.
+        detail: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<Internal> for FormError {
+    fn from(i: Internal) -> Self {
+        FormError::Internal {
+            detail: i.message(),
+        }
+    }
+}
+
+impl From<CoreFormError> for FormError {
+    fn from(e: CoreFormError) -> Self {
+        let explanation = e.message();
+        match e {
+            CoreFormError::NotDownloaded => FormError::NotDownloaded { explanation },
+            CoreFormError::Invalid(issues) => FormError::Invalid {
+                issues: issues.into_iter().map(FormIssue::from).collect(),
+                explanation,
+            },
+            CoreFormError::AlreadySubmitted => FormError::AlreadySubmitted { explanation },
+            CoreFormError::Unusable(q) => FormError::Unusable {
+                detail: q.to_string(),
+                explanation,
+            },
+            CoreFormError::Response(detail) => FormError::Failed {
+                detail,
+                explanation,
+            },
+        }
+    }
+}
+
+impl From<CoreError> for FormError {
+    fn from(e: CoreError) -> Self {
+        match common(&e) {
+            Common::KeyUnavailable => FormError::KeyUnavailable,
+            Common::Storage(detail) => FormError::Storage { detail },
+            Common::Internal(detail) => FormError::Internal { detail },
+        }
+    }
+}
+
 /// Why a browser returned no redirect: thrown by the facades' browsers (the login helper
 /// turns `Cancelled` into `SyncError::LoginCancelled`) and by the test-login browser.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -832,5 +1112,7 @@ closed_into!(
     CarePlanError,
     TrendError,
     SyncError,
-    ChatError
+    ChatError,
+    NoticeError,
+    FormError
 );

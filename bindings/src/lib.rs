@@ -10,8 +10,8 @@
 //! - [`logging`]: `tracing` forwarded to a shell's [`logging::LogSink`] (Logcat, OSLog);
 //! - [`keys`]: the shell's [`keys::KeyProvider`] (Keystore, Keychain);
 //! - [`nara`]: the [`nara::Nara`] object that hands out one object per area;
-//! - [`readings`], [`care_plan`], [`trends`], [`chat`], [`region`] (login and sync): the
-//!   areas;
+//! - [`readings`], [`care_plan`], [`trends`], [`chat`], [`notices`] (appointment notices
+//!   and forms), [`region`] (login and sync): the areas;
 //! - [`observe`]: listeners and the [`observe::TaskHandle`] that cancels them;
 //! - [`types`]: records and enums shared by the areas; [`errors`]: one error enum per area.
 //!
@@ -27,6 +27,7 @@ pub mod errors;
 pub mod keys;
 pub mod logging;
 pub mod nara;
+pub mod notices;
 pub mod observe;
 pub mod platform;
 pub mod readings;

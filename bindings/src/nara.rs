@@ -11,6 +11,7 @@ use crate::care_plan::CarePlan;
 use crate::chat::Chat;
 use crate::errors::{Closed, Internal, NaraError, OpenError, SyncError};
 use crate::keys::{ForeignKeys, KeyProvider};
+use crate::notices::Notices;
 use crate::observe::{ChangeListener, TaskHandle, forward_changes};
 use crate::platform::{blocking, runtime};
 use crate::readings::Readings;
@@ -201,6 +202,12 @@ impl Nara {
     /// Chat with the care units: threads, messages and photos, unread counts, watches.
     pub fn chat(&self) -> Arc<Chat> {
         Arc::new(Chat::new(self.shared.clone()))
+    }
+
+    /// Appointment notices and their forms: the list, opening, answers, reminders, the
+    /// calendar file, health declarations with drafts and submission, watches.
+    pub fn notices(&self) -> Arc<Notices> {
+        Arc::new(Notices::new(self.shared.clone()))
     }
 
     /// Sync with the region: login, sync within a time budget, status.
