@@ -75,6 +75,14 @@ enum Command {
     /// Chat with the care team: threads, show a thread, send a message (offline).
     #[command(subcommand)]
     Chat(commands::chat::ChatCmd),
+    /// Appointment notices from the region: state, time, place, health declaration.
+    Notices,
+    /// One appointment notice: show (opens it), confirm, cancel, reschedule.
+    #[command(subcommand)]
+    Notice(commands::notices::NoticeCmd),
+    /// Forms from the region (health declarations): fill in, save a draft, submit.
+    #[command(subcommand)]
+    Form(commands::form::FormCmd),
     /// Run a scripted patient story in a temporary store, then sync it with the test
     /// region (started on loopback; --region URL to use a running one, --offline for none).
     Demo(demo::DemoArgs),
@@ -155,6 +163,9 @@ fn main() -> ExitCode {
         Command::Status => commands::region::status(&ctx),
         Command::Logout(args) => commands::region::logout(&ctx, &args),
         Command::Chat(cmd) => commands::chat::run(&ctx, cmd),
+        Command::Notices => commands::notices::list(&ctx),
+        Command::Notice(cmd) => commands::notices::run(&ctx, cmd),
+        Command::Form(cmd) => commands::form::run(&ctx, cmd),
         Command::Demo(args) => demo::run(&ctx, &args),
     };
     match result {

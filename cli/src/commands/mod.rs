@@ -1,7 +1,9 @@
 //! One module per command group, plus what they share: the context and opening the store.
 
 pub mod chat;
+pub mod form;
 pub mod init;
+pub mod notices;
 pub mod reading;
 pub mod region;
 pub mod schedule;
