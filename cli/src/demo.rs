@@ -643,7 +643,26 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         }
     };
 
-    // 10. Privacy.
+    // 10. An appointment notice with a health declaration.
+    scene.story.heading(
+        "Kallelse till återbesök med hälsodeklaration",
+        "A notice of a follow-up visit with a health declaration",
+    );
+    let notices = {
+        let story = &scene.story;
+        let clock = &scene.clock;
+        let nara = &scene.nara;
+        crate::demo_notices::notices_step(
+            ctx,
+            nara,
+            link.as_ref(),
+            &scene.tz,
+            &|| clock.set(nara.now().max(Timestamp::now())),
+            &|line| story.say(line),
+        )
+    };
+
+    // 11. Privacy.
     scene.story.heading(
         "Integritetskontroll: klartext i datakatalogen?",
         "Privacy check: plaintext in the data dir?",
@@ -656,6 +675,8 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         "\"note\"",
         crate::demo_chat::PATIENT_TEXT,
         crate::demo_chat::NURSE_TEXT,
+        crate::demo_notices::MEDICINES,
+        crate::demo_notices::SYMPTOMS,
     ];
     let (files, hits) = plaintext_hits(&data_dir, &needles)?;
     scene.story.say(format!(
@@ -665,7 +686,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
     ));
     scene.story.say(format!("  {hits} plaintext hits"));
 
-    // 11. Integrity.
+    // 12. Integrity.
     scene
         .story
         .heading("Databasens integritet", "Database integrity");
@@ -696,6 +717,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
             "integrity_ok": integrity,
             "region": region,
             "chat": chat,
+            "notices": notices,
         }))?;
     }
     if hits > 0 || !integrity {

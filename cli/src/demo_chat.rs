@@ -45,7 +45,7 @@ fn nurse_script() -> Option<PathBuf> {
 }
 
 /// Runs the nurse simulator with the region's `NARA_*` variables; its stdout, or why not.
-fn nurse(link: &RegionLink, args: &[&str]) -> Result<String, String> {
+pub(crate) fn nurse(link: &RegionLink, args: &[&str]) -> Result<String, String> {
     let script = nurse_script().ok_or("tests/region/nurse was not found")?;
     let out = Command::new(&script)
         .args(args)
@@ -65,7 +65,7 @@ fn nurse(link: &RegionLink, args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn sync(ctx: &Ctx, nara: &Nara) -> Result<(), String> {
+pub(crate) fn sync(ctx: &Ctx, nara: &Nara) -> Result<(), String> {
     let rt = runtime().map_err(|e| e.to_string())?;
     let report = rt
         .block_on(sync_with_progress(ctx, nara, SYNC_BUDGET))

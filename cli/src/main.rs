@@ -7,6 +7,7 @@
 mod commands;
 mod demo;
 mod demo_chat;
+mod demo_notices;
 mod demo_region;
 mod render;
 
