@@ -476,14 +476,16 @@ impl From<FormAnswer> for AnswerValue {
 pub struct FormOption {
     /// The value to answer with when the patient picks it.
     pub value: FormAnswer,
-    /// What to show: the coding's display (or code), or the value itself.
-    pub label: String,
+    /// What to show: the coding's display (or code), or the value itself. Today the
+    /// core keeps one display per option (the form's language) in both fields; the
+    /// form's `_display` translations are not read yet.
+    pub label: LocalizedText,
     /// Selected initially.
     pub initial_selected: bool,
 }
 
-fn option_label(v: &AnswerValue) -> String {
-    match v {
+fn option_label(v: &AnswerValue) -> LocalizedText {
+    let text = match v {
         AnswerValue::Coding(c) => c
             .display
             .clone()
@@ -493,7 +495,8 @@ fn option_label(v: &AnswerValue) -> String {
         AnswerValue::Integer(i) => i.to_string(),
         AnswerValue::Decimal(d) => d.to_string(),
         AnswerValue::String(s) | AnswerValue::Date(s) | AnswerValue::DateTime(s) => s.clone(),
-    }
+    };
+    LocalizedText::new(text.clone(), text)
 }
 
 impl From<CoreOption> for FormOption {
@@ -736,6 +739,28 @@ async fn watch_loop(
     }
 }
 
+/// Submits through the core. The core finds no draft once a form is submitted and
+/// then reports every required item as missing; a second submission gets
+/// `AlreadySubmitted` instead, which is what happened.
+fn submit_blocking(
+    core: &nara_core::Nara,
+    questionnaire_id: &str,
+    notice_id: Option<&str>,
+) -> Result<FormSubmitted, FormError> {
+    match core.notices().submit(questionnaire_id, notice_id) {
+        Ok(done) => Ok(done.into()),
+        Err(e @ nara_core::notices::FormError::Invalid(_)) => {
+            match core.notices().form(questionnaire_id, notice_id) {
+                Ok(session) if session.submitted => Err(FormError::from(
+                    nara_core::notices::FormError::AlreadySubmitted,
+                )),
+                _ => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Appointment notices and their forms.
 #[derive(uniffi::Object)]
 pub struct Notices {
@@ -865,13 +890,7 @@ impl Notices {
         notice_id: Option<String>,
     ) -> Result<FormSubmitted, FormError> {
         let core = self.shared.get()?;
-        blocking(move || {
-            Ok(core
-                .notices()
-                .submit(&questionnaire_id, notice_id.as_deref())?
-                .into())
-        })
-        .await
+        blocking(move || submit_blocking(&core, &questionnaire_id, notice_id.as_deref())).await
     }
 
     /// Watches the notice list: `listener` gets it at once, then again after every
