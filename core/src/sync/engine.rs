@@ -614,7 +614,9 @@ impl Region<'_> {
         let patient = fhir::PatientId::new(session.patient.clone())
             .map_err(|_| SyncError::Auth(AuthError::NoPatient))?;
         // Answers to notices go only after their appointment was read again (ADR 0010 §6).
-        let checked = self.check_notice_answers(&base, &patient, deadline).await?;
+        let checked = self
+            .check_notice_answers(&base, &patient, deadline, &mut report)
+            .await?;
         loop {
             let batch = self.next_batch(&patient, &checked, &mut report)?;
             if batch.is_empty() {

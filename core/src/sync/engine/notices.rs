@@ -53,44 +53,66 @@ impl Region<'_> {
         Ok(response.json().await.ok())
     }
 
-    /// Reads the appointment of every waiting answer again (ADR 0010 §6). Returns the
-    /// answer rows that may be sent in this run: those whose appointment still has
-    /// the time and status they were given for. A changed appointment is stored, which
-    /// sets its waiting answers aside.
+    /// Reads the appointment of every waiting answer again (ADR 0010 §6), with one
+    /// search per 50 appointments (`Appointment?_id=a,b,…&patient=…`). Returns the
+    /// answer rows that may be sent in this run: those whose appointment still has the
+    /// time and status they were given for. A changed appointment is stored, which sets
+    /// its waiting answers aside; one the search did not return stays waiting.
     pub(super) async fn check_notice_answers(
         &self,
         base: &Url,
         patient: &fhir::PatientId,
         deadline: tokio::time::Instant,
+        report: &mut SyncReport,
     ) -> Result<HashSet<i64>, SyncError> {
         let due = self
             .nara
             .store
             .read(|c, k| repo::due_uploads(c, k, usize::MAX >> 1))?;
+        let waiting: Vec<(i64, String, crate::domain::notice::GivenAnswer)> = due
+            .into_iter()
+            .filter_map(|u| match u {
+                NoticeUpload::Answer { seq, notice, given } if fhir::is_fhir_id(&notice.id) => {
+                    Some((seq, notice.id, given))
+                }
+                _ => None,
+            })
+            .collect();
         let mut ok = HashSet::new();
-        for upload in due {
-            let NoticeUpload::Answer { seq, notice, given } = upload else {
+        let mut ids: Vec<&str> = waiting.iter().map(|(_, id, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(50) {
+            let mut url = auth::join(base, "Appointment")?;
+            url.query_pairs_mut()
+                .append_pair("_id", &chunk.join(","))
+                .append_pair("patient", patient.as_str())
+                .append_pair("_count", "50");
+            let Some(found) = self.search(url, "Appointment", deadline, report).await? else {
                 continue;
             };
-            if !fhir::is_fhir_id(&notice.id) {
-                continue;
-            }
-            let Some(json) = self
-                .get_json(base, &format!("Appointment/{}", notice.id), deadline)
-                .await?
-            else {
-                continue;
-            };
-            match appointment::notice_from_fhir(&json, patient) {
-                Ok(current) => {
-                    if repo::answered_other_time(&given, &current) {
-                        self.nara.notices().store_from_region(&current)?;
-                    } else {
-                        ok.insert(seq);
+            let mut current = std::collections::HashMap::new();
+            for v in &found {
+                match appointment::notice_from_fhir(v, patient) {
+                    Ok(n) => {
+                        current.insert(n.id.clone(), n);
+                    }
+                    Err(e) => {
+                        tracing::warn!(field = %e.field, problem = %e.problem, "an Appointment was unreadable")
                     }
                 }
-                Err(e) => {
-                    tracing::warn!(field = %e.field, problem = %e.problem, "an Appointment was unreadable")
+            }
+            for (seq, id, given) in waiting
+                .iter()
+                .filter(|(_, id, _)| chunk.contains(&id.as_str()))
+            {
+                let Some(now) = current.get(id) else {
+                    continue;
+                };
+                if repo::answered_other_time(given, now) {
+                    self.nara.notices().store_from_region(now)?;
+                } else {
+                    ok.insert(*seq);
                 }
             }
         }
