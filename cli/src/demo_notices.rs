@@ -168,7 +168,11 @@ fn run(
     let patient = link
         .map(|l| l.patient.clone())
         .unwrap_or_else(|| "anna".to_owned());
-    let id = format!("{patient}-demo-visit");
+    // A new appointment per run: the test region keeps what earlier runs left.
+    let id = format!(
+        "{patient}-demo-visit-{:x}",
+        Timestamp::now().as_millisecond()
+    );
     let start = visit_start(tz, Timestamp::now())?;
     let form = fixture()?;
 
@@ -256,15 +260,23 @@ fn run(
             ));
         }
     }
-    let list = nara.notices().list().map_err(|e| e.to_string())?;
-    if list.iter().all(|v| v.notice.id != id) {
+    let list: Vec<_> = nara
+        .notices()
+        .list()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|v| v.notice.id == id)
+        .collect();
+    if list.is_empty() {
         return Err(tr(
             lang,
             "kallelsen kom inte med synken",
             "the notice did not arrive with the sync",
         ));
     }
-    say(notices_table(ctx, &list));
+    for line in notices_table(ctx, &list).lines() {
+        say(format!("  {line}"));
+    }
 
     // Anna opens it: the receipt is queued.
     let view = nara.notices().open(&id).map_err(|e| e.to_string())?;
