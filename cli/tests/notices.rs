@@ -268,3 +268,30 @@ fn reschedule_and_a_missing_form() {
     let o = nara(&dir, &["form", "fill", "halsodeklaration"]);
     assert_eq!(o.status.code(), Some(2), "no terminal: {}", out(&o));
 }
+
+#[test]
+fn demo_notices_step_offline_and_against_the_region() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = nara(&tmp.path().join("unused"), &["demo", "--offline", "--json"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let n = &v["notices"];
+    assert_eq!(n["skipped"], false, "{v}");
+    assert_eq!(n["declaration_submitted"], true, "{v}");
+    assert_eq!(n["answer"], "confirm", "{v}");
+    assert_eq!(v["plaintext_hits"], 0, "{v}");
+
+    // The region books, the notice arrives, the clinic sees one receipt, one response
+    // and one declaration. (Started first so the demo's own `up` reuses it.)
+    nara_tests::region::region();
+    let o = nara(&tmp.path().join("unused2"), &["demo", "--json"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let n = &v["notices"];
+    assert_eq!(n["skipped"], false, "{v}");
+    assert_eq!(n["receipts"], 1, "{v}");
+    assert_eq!(n["responses"], 1, "{v}");
+    assert_eq!(n["questionnaire_responses"], 1, "{v}");
+    assert_eq!(n["participant_status"][0], "accepted", "{v}");
+    assert_eq!(v["plaintext_hits"], 0, "{v}");
+}
