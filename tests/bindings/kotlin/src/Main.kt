@@ -15,6 +15,7 @@ val ALL_TESTS: Array<Class<*>> = arrayOf(
     AsyncTest::class.java,
     SyncTest::class.java,
     ChatTest::class.java,
+    NoticesTest::class.java,
     ReadmeExampleTest::class.java,
 )
 
