@@ -26,8 +26,8 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use comfy_table::Table;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use nara_core::Nara;
 use nara_core::domain::questionnaire::{
     AnswerOption, AnswerValue, Answers, Coding, Form, Item, ItemIssue, ItemKind,
@@ -291,12 +291,11 @@ pub fn apply_json(
 /// The answered, enabled questions as a table (question, answer).
 pub fn answers_table(lang: Lang, s: &FormSession) -> String {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            tr(lang, "Fråga", "Question"),
-            tr(lang, "Svar", "Answer"),
-        ]);
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        tr(lang, "Fråga", "Question"),
+        tr(lang, "Svar", "Answer"),
+    ]);
+    super::notices::fit(&mut t);
     for item in s.form.all_items() {
         if !item.kind.is_question() || !s.enabled.contains(&item.link_id) {
             continue;

@@ -245,20 +245,30 @@ pub fn view_json(v: &NoticeView) -> serde_json::Value {
     })
 }
 
+/// Wraps a table to the terminal only when the terminal is known and wide enough (a
+/// pseudo-terminal without a size would squeeze every column to one character).
+pub fn fit(t: &mut Table) {
+    let wide = t.width().is_some_and(|w| w >= 60);
+    t.set_content_arrangement(if wide {
+        ContentArrangement::Dynamic
+    } else {
+        ContentArrangement::Disabled
+    });
+}
+
 /// The notice list as a table.
 pub fn notices_table(ctx: &Ctx, views: &[NoticeView]) -> String {
     let lang = ctx.lang;
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            tr(lang, "Status", "State"),
-            tr(lang, "När", "When"),
-            tr(lang, "Vad", "What"),
-            tr(lang, "Var", "Where"),
-            tr(lang, "Hälsodeklaration", "Health declaration"),
-            "Id".to_owned(),
-        ]);
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        tr(lang, "Status", "State"),
+        tr(lang, "När", "When"),
+        tr(lang, "Vad", "What"),
+        tr(lang, "Var", "Where"),
+        tr(lang, "Hälsodeklaration", "Health declaration"),
+        "Id".to_owned(),
+    ]);
+    fit(&mut t);
     for v in views {
         let mut state = state_label(lang, v.state);
         if let (NoticeState::Answered, Some(a)) = (v.state, v.local.current_answer()) {
