@@ -20,6 +20,14 @@
 //! - **503**: answer `503 Service Unavailable` (an `OperationOutcome`) without
 //!   forwarding.
 //!
+//! Apart from the faults, the proxy can play a strict region that validates content
+//! ([`FaultProxy::refuse_containing`]): a POST whose body contains a given marker (a
+//! reading's note, a message's text) is answered `422 Unprocessable Entity` with an
+//! `OperationOutcome` instead of being forwarded — the whole transaction refused, as
+//! FHIR servers do when one entry is invalid. The refusal takes the place of the
+//! upstream exchange, so the faults still apply around it (a dropped answer drops the
+//! refusal, a duplicate is refused twice).
+//!
 //! The upstream exchange runs in its own task, so a request whose client gave up still
 //! reaches the server (as a real network's late packet would). OAuth traffic is not
 //! proxied: the SMART configuration the front serves names the authorization server
@@ -342,20 +350,25 @@ pub struct FaultCounts {
     pub upstream_4xx: u64,
     /// See `upstream_2xx`.
     pub upstream_5xx: u64,
+    /// Transactions refused with a 422 because they held the refusal marker (not
+    /// forwarded, not counted upstream).
+    pub refused: u64,
 }
 
 impl fmt::Display for FaultCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "uploads: {}\nothers: {}\nupstream: {} requests ({} 2xx, {} 4xx, {} 5xx, {} errors)",
+            "uploads: {}\nothers: {}\nupstream: {} requests ({} 2xx, {} 4xx, {} 5xx, {} errors); \
+             {} refused by the proxy (marker)",
             self.uploads,
             self.others,
             self.upstream_requests,
             self.upstream_2xx,
             self.upstream_4xx,
             self.upstream_5xx,
-            self.upstream_errors
+            self.upstream_errors,
+            self.refused
         )
     }
 }
@@ -369,6 +382,7 @@ struct Counters {
     upstream_2xx: AtomicU64,
     upstream_4xx: AtomicU64,
     upstream_5xx: AtomicU64,
+    refused: AtomicU64,
 }
 
 struct State {
@@ -381,6 +395,8 @@ struct State {
     plan: Mutex<FaultPlan>,
     rng: Mutex<SplitMix64>,
     enabled: AtomicBool,
+    /// POSTs whose body contains this are refused with a 422 (a strict region).
+    refuse: Mutex<Option<Bytes>>,
     counters: Counters,
     in_flight: AtomicU64,
 }
@@ -464,6 +480,7 @@ impl FaultProxy {
             plan: Mutex::new(plan),
             rng: Mutex::new(SplitMix64::new(seed)),
             enabled: AtomicBool::new(true),
+            refuse: Mutex::new(None),
             counters: Counters::default(),
             in_flight: AtomicU64::new(0),
         });
@@ -514,6 +531,15 @@ impl FaultProxy {
         self.state.enabled.store(on, Ordering::SeqCst);
     }
 
+    /// Plays a strict region: from now on, a POST whose body contains `marker` is
+    /// answered `422` with an `OperationOutcome` (code `business-rule`) and not
+    /// forwarded, whatever else the Bundle holds; `None` stops it. Independent of
+    /// [`set_enabled`](Self::set_enabled): refusals are the server's, not the network's.
+    pub fn refuse_containing(&self, marker: Option<&str>) {
+        *self.state.refuse.lock().unwrap_or_else(|p| p.into_inner()) =
+            marker.map(|m| Bytes::copy_from_slice(m.as_bytes()));
+    }
+
     /// Requests the proxy is handling now (read, forwarded or answered in part).
     pub fn in_flight(&self) -> u64 {
         self.state.in_flight.load(Ordering::SeqCst)
@@ -537,6 +563,7 @@ impl FaultProxy {
             upstream_2xx: c.upstream_2xx.load(Ordering::SeqCst),
             upstream_4xx: c.upstream_4xx.load(Ordering::SeqCst),
             upstream_5xx: c.upstream_5xx.load(Ordering::SeqCst),
+            refused: c.refused.load(Ordering::SeqCst),
         }
     }
 }
@@ -566,6 +593,14 @@ impl State {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Response<Full<Bytes>> {
+        if *method == Method::POST && self.refuses(&body) {
+            self.counters.refused.fetch_add(1, Ordering::SeqCst);
+            return outcome(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "business-rule",
+                "the fault proxy plays a strict region: an entry of the transaction is refused",
+            );
+        }
         self.counters.upstream.fetch_add(1, Ordering::SeqCst);
         match self
             .try_forward(method, path_and_query, headers, body)
@@ -582,9 +617,23 @@ impl State {
             }
             Err(()) => {
                 self.counters.upstream_errors.fetch_add(1, Ordering::SeqCst);
-                outcome(StatusCode::BAD_GATEWAY, "the fault proxy's upstream failed")
+                outcome(
+                    StatusCode::BAD_GATEWAY,
+                    "transient",
+                    "the fault proxy's upstream failed",
+                )
             }
         }
+    }
+
+    /// Whether `body` holds the refusal marker.
+    fn refuses(&self, body: &[u8]) -> bool {
+        let marker = self
+            .refuse
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        marker.is_some_and(|m| !m.is_empty() && body.windows(m.len()).any(|w| w == m.as_ref()))
     }
 
     async fn try_forward(
@@ -658,10 +707,10 @@ fn hop_by_hop(name: &header::HeaderName) -> bool {
     )
 }
 
-fn outcome(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+fn outcome(status: StatusCode, code: &str, text: &str) -> Response<Full<Bytes>> {
     let body = serde_json::json!({
         "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": "transient", "diagnostics": text}],
+        "issue": [{"severity": "error", "code": code, "diagnostics": text}],
     });
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
@@ -700,6 +749,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Fu
             let _ = body.collect().await;
             return Ok(outcome(
                 StatusCode::SERVICE_UNAVAILABLE,
+                "transient",
                 "the fault proxy plays an overloaded server",
             ));
         }
