@@ -16,6 +16,9 @@
 //! is on the server exactly once, each photo referenced by exactly its message, and
 //! every message is at least "sent" on the phone.
 //!
+//! A third test proves the chat check can fail: it tampers with a clean run's chat on
+//! the server and expects the check to report each change.
+//!
 //! `NARA_FAULT_READINGS` (default 1250), `NARA_FAULT_MESSAGES` (default 90) and
 //! `NARA_FAULT_REPLIES` (the unit's messages, default 12) scale the run,
 //! `NARA_FAULT_SEED` replays one.
@@ -25,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use nara_core::domain::chat::{Author, DeliveryState};
+use nara_core::domain::chat::{Author, DeliveryState, NewMessage, NewPhoto};
 use nara_core::domain::reading::ReadingId;
 use nara_core::sync::engine::SyncReport;
 use nara_core::{Nara, PassphraseKeyProvider};
@@ -38,6 +41,7 @@ use nara_tests::fault_proxy::{
     redirect_uri, run_reading, tagged_on_server,
 };
 use nara_tests::region::region;
+use serde_json::{Value, json};
 use url::Url;
 
 const DEFAULT_READINGS: u64 = 1250;
@@ -383,4 +387,208 @@ async fn the_proxy_faults_are_real_and_the_check_sees_duplicates() {
     assert_eq!(counts.uploads.dropped_response, 1);
     assert_eq!(counts.uploads.cut_before + counts.uploads.cut_mid_body, 2);
     assert_eq!(counts.upstream_requests, 3, "cuts and 503s forward nothing");
+}
+
+/// The first resource of a search on the FHIR server (read directly), or a panic.
+async fn find_one(
+    http: &reqwest::Client,
+    direct: &str,
+    resource: &str,
+    query: &[(&str, &str)],
+) -> Value {
+    let mut url = Url::parse(&format!("{direct}/{resource}")).expect("a search URL");
+    url.query_pairs_mut().extend_pairs(query);
+    let bundle: Value = http
+        .get(url)
+        .header("Accept", "application/fhir+json")
+        .send()
+        .await
+        .expect("the FHIR server answers")
+        .json()
+        .await
+        .expect("a Bundle");
+    let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "one {resource} for {query:?}");
+    entries[0]["resource"].clone()
+}
+
+/// Creates a copy of `resource` (a new id) on the FHIR server, as a non-idempotent
+/// upload or a replayed request would.
+async fn post_copy(http: &reqwest::Client, direct: &str, resource: &Value) {
+    let mut copy = resource.clone();
+    if let Some(o) = copy.as_object_mut() {
+        o.remove("id");
+        o.remove("meta");
+    }
+    let kind = resource["resourceType"].as_str().expect("a resource type");
+    let sent = http
+        .post(format!("{direct}/{kind}"))
+        .header("Content-Type", "application/fhir+json")
+        .body(copy.to_string())
+        .send()
+        .await
+        .expect("the FHIR server answers");
+    assert!(
+        sent.status().is_success(),
+        "copy created: {}",
+        sent.status()
+    );
+}
+
+/// The chat check can fail: after a clean sync it passes; then, on the server directly,
+/// one message is duplicated, one deleted, one rewritten to reference another message's
+/// photo, and one read receipt duplicated — and the check reports each of them, by id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_check_sees_lost_duplicated_and_misreferenced_chat() {
+    let region = region();
+    let direct = region.fhir_direct_url.as_str();
+    let seed = Timestamp::now().as_nanosecond() as u64;
+    let tag = format!("chat-check {seed}");
+    let since = Timestamp::now() - SignedDuration::from_secs(2);
+    let front = Url::parse(&region.fhir_url).expect("front URL");
+    let proxy = FaultProxy::start(&front, FaultPlan::none(), seed)
+        .await
+        .expect("the proxy starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = Nara::open(
+        dir.path(),
+        Arc::new(PassphraseKeyProvider::new("chat check")),
+    )
+    .expect("opens");
+    nara.region().set_transport(dev_transport());
+    let browser = ProxiedLogin::new("bertil", proxy.url(), front.clone());
+    nara.region()
+        .login(&proxy.url(), "nara-app", &redirect_uri(), &browser)
+        .await
+        .expect("logs in");
+    let thread_id = run_thread_id("check", seed);
+    open_thread(direct, PATIENT, &thread_id, 2);
+    let sync = || async {
+        let report = nara
+            .region()
+            .sync_now(Duration::from_secs(60), |_| {})
+            .await
+            .expect("syncs");
+        assert!(report.finished, "{report:?}");
+    };
+    sync().await;
+    let unit: Vec<String> = local_messages(&nara, &thread_id)
+        .into_iter()
+        .filter(|m| m.author == Author::CareUnit)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(unit.len(), 2);
+    // P has a photo; D will be duplicated, L lost, W made to reference P's photo.
+    let pool = photo_pool(&tag, seed, 1);
+    let mut ids = Vec::new();
+    for (i, name) in ["P", "D", "L", "W"].into_iter().enumerate() {
+        let photos = if name == "P" {
+            vec![NewPhoto {
+                content_type: "image/jpeg".into(),
+                bytes: pool[0].clone(),
+            }]
+        } else {
+            Vec::new()
+        };
+        let m = nara
+            .chat()
+            .compose(NewMessage {
+                thread_id: thread_id.clone(),
+                text: format!("{tag} #{i}: {name}"),
+                photos,
+                in_reply_to: None,
+            })
+            .expect("composed");
+        ids.push(m);
+    }
+    assert_eq!(
+        nara.chat().mark_read(&thread_id, &unit[0]).expect("read"),
+        1
+    );
+    sync().await;
+    let expected = ExpectedChat::from_store(&nara, &thread_id);
+    let check = || check_chat(direct, PATIENT, &thread_id, &tag, since, &expected);
+    let clean = check().await;
+    assert!(clean.ok(), "before the tampering: {clean:#?}");
+
+    let http = nara_core::sync::transport::client(&dev_transport(), Duration::from_secs(10))
+        .expect("client");
+    let message = |m: &nara_core::domain::chat::Message| {
+        let value = format!("urn:ietf:rfc:3986|urn:uuid:{}", m.id);
+        let http = http.clone();
+        async move { find_one(&http, direct, "Communication", &[("identifier", &value)]).await }
+    };
+    let (p, d, l, w) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+    // A duplicated message.
+    post_copy(&http, direct, &message(d).await).await;
+    // A lost message.
+    let lost = message(l).await;
+    let deleted = http
+        .delete(format!(
+            "{direct}/Communication/{}",
+            lost["id"].as_str().expect("an id")
+        ))
+        .send()
+        .await
+        .expect("the FHIR server answers");
+    assert!(
+        deleted.status().is_success(),
+        "deleted: {}",
+        deleted.status()
+    );
+    // A message referencing another message's photo.
+    let photo = &p.photos[0].id;
+    let mut wrong = message(w).await;
+    wrong["payload"]
+        .as_array_mut()
+        .expect("a payload")
+        .push(json!({"contentAttachment": {"contentType": "image/jpeg", "url": format!("Binary/{photo}")}}));
+    let updated = http
+        .put(format!(
+            "{direct}/Communication/{}",
+            wrong["id"].as_str().expect("an id")
+        ))
+        .header("Content-Type", "application/fhir+json")
+        .body(wrong.to_string())
+        .send()
+        .await
+        .expect("the FHIR server answers");
+    assert!(
+        updated.status().is_success(),
+        "updated: {}",
+        updated.status()
+    );
+    // A duplicated read receipt.
+    let receipt_value = format!("Communication/{}", unit[0]);
+    let receipt = find_one(
+        &http,
+        direct,
+        "Communication",
+        &[(
+            "identifier",
+            &format!("https://nara.se/fhir/read-receipt|{receipt_value}"),
+        )],
+    )
+    .await;
+    post_copy(&http, direct, &receipt).await;
+
+    let found = check().await;
+    println!("{found}\n{found:#?}");
+    assert!(!found.ok());
+    assert_eq!(found.lost_messages, vec![l.id.clone()]);
+    assert_eq!(found.duplicated_messages, vec![(d.id.clone(), 2)]);
+    assert_eq!(found.duplicated_receipts, vec![(receipt_value, 2)]);
+    assert!(found.lost_receipts.is_empty() && found.lost_photos.is_empty());
+    let has = |needle: &str| found.problems.iter().any(|p| p.contains(needle));
+    assert!(
+        has(&format!("photo {photo} of message {}", p.id)),
+        "the photo's second reference: {:?}",
+        found.problems
+    );
+    assert!(
+        has(&format!("message {}: attachments", w.id)),
+        "W's attachments: {:?}",
+        found.problems
+    );
+    assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
 }
