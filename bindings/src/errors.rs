@@ -932,6 +932,7 @@ impl From<CoreFormError> for FormError {
                 detail,
                 explanation,
             },
+            CoreFormError::Local(e) => FormError::from(e),
         }
     }
 }

@@ -476,9 +476,8 @@ impl From<FormAnswer> for AnswerValue {
 pub struct FormOption {
     /// The value to answer with when the patient picks it.
     pub value: FormAnswer,
-    /// What to show: the coding's display (or code), or the value itself. Today the
-    /// core keeps one display per option (the form's language) in both fields; the
-    /// form's `_display` translations are not read yet.
+    /// What to show, in Swedish and English: the coding's display with its
+    /// `_display` translation (or the code), or the value itself.
     pub label: LocalizedText,
     /// Selected initially.
     pub initial_selected: bool,
@@ -502,7 +501,7 @@ fn option_label(v: &AnswerValue) -> LocalizedText {
 impl From<CoreOption> for FormOption {
     fn from(o: CoreOption) -> Self {
         FormOption {
-            label: option_label(&o.value),
+            label: o.label.unwrap_or_else(|| option_label(&o.value)),
             value: o.value.into(),
             initial_selected: o.initial_selected,
         }
@@ -739,26 +738,13 @@ async fn watch_loop(
     }
 }
 
-/// Submits through the core. The core finds no draft once a form is submitted and
-/// then reports every required item as missing; a second submission gets
-/// `AlreadySubmitted` instead, which is what happened.
+/// Submits through the core.
 fn submit_blocking(
     core: &nara_core::Nara,
     questionnaire_id: &str,
     notice_id: Option<&str>,
 ) -> Result<FormSubmitted, FormError> {
-    match core.notices().submit(questionnaire_id, notice_id) {
-        Ok(done) => Ok(done.into()),
-        Err(e @ nara_core::notices::FormError::Invalid(_)) => {
-            match core.notices().form(questionnaire_id, notice_id) {
-                Ok(session) if session.submitted => Err(FormError::from(
-                    nara_core::notices::FormError::AlreadySubmitted,
-                )),
-                _ => Err(e.into()),
-            }
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(core.notices().submit(questionnaire_id, notice_id)?.into())
 }
 
 /// Appointment notices and their forms.
@@ -879,6 +865,19 @@ impl Notices {
                 .into())
         })
         .await
+    }
+
+    /// What `answers` enable and what is wrong with them, without saving: for a screen
+    /// that updates as the patient types (save with `saveDraft`, e.g. when leaving a
+    /// page).
+    pub async fn check(
+        &self,
+        questionnaire_id: String,
+        answers: Vec<FormItemAnswers>,
+    ) -> Result<FormSession, FormError> {
+        let core = self.shared.get()?;
+        let answers = to_core_answers(answers);
+        blocking(move || Ok(core.notices().check(&questionnaire_id, answers)?.into())).await
     }
 
     /// Submits the saved draft: nothing is sent if an item has a problem (`Invalid`

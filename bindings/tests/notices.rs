@@ -389,6 +389,7 @@ async fn the_health_declaration_is_rendered_drafted_refused_while_incomplete_and
         .collect();
     assert_eq!(codes, ["nej", "dagligen", "ibland"]);
     assert_eq!(smoking.options[0].label.sv, "Nej");
+    assert_eq!(smoking.options[0].label.en, "No", "the form's translation");
     assert!(session.enabled.iter().any(|l| l == "tar-lakemedel"));
     assert!(!session.enabled.iter().any(|l| l == "vilka-lakemedel"));
 

@@ -91,6 +91,9 @@ pub enum FormError {
     /// The response could not be built (the form has no canonical url).
     #[error("the response cannot be built: {0}")]
     Response(String),
+    /// The store failed (a locked key, a full disk), see [`NaraError`].
+    #[error(transparent)]
+    Local(#[from] NaraError),
 }
 
 impl FormError {
@@ -100,6 +103,10 @@ impl FormError {
             FormError::NotDownloaded => LocalizedText::new(
                 "Formuläret har inte hämtats än. Det kommer vid nästa synk.",
                 "The form has not been downloaded yet. It comes with the next sync.",
+            ),
+            FormError::Local(_) => LocalizedText::new(
+                "Formuläret kunde inte sparas på telefonen. Försök igen.",
+                "The form could not be saved on the phone. Try again.",
             ),
             FormError::Unusable(_) | FormError::Response(_) => LocalizedText::new(
                 "Formuläret går inte att fylla i i appen. Kontakta mottagningen.",
@@ -305,8 +312,7 @@ impl Notices<'_> {
         let form = questionnaire::parse(json)?;
         self.nara
             .store
-            .write(|tx, k| repo::put_questionnaire(tx, k, id, json))
-            .map_err(|e| FormError::Response(e.to_string()))?;
+            .write(|tx, k| repo::put_questionnaire(tx, k, id, json))?;
         self.publish();
         Ok(form)
     }
@@ -324,8 +330,7 @@ impl Notices<'_> {
         let json = self
             .nara
             .store
-            .read(|c, k| repo::questionnaire(c, k, id))
-            .map_err(|e| FormError::Response(e.to_string()))?
+            .read(|c, k| repo::questionnaire(c, k, id))?
             .ok_or(FormError::NotDownloaded)?;
         Ok(questionnaire::parse(&json)?)
     }
@@ -351,23 +356,17 @@ impl Notices<'_> {
         notice_id: Option<&str>,
     ) -> Result<FormSession, FormError> {
         let form = self.load_form(questionnaire_id)?;
-        let stored = self
-            .nara
-            .store
-            .read(|c, k| {
-                Ok((
-                    repo::draft(c, k, questionnaire_id, notice_id)?,
-                    repo::submitted(c, k, questionnaire_id, notice_id)?,
-                ))
-            })
-            .map_err(|e| FormError::Response(e.to_string()))?;
+        let stored = self.nara.store.read(|c, k| {
+            Ok((
+                repo::draft(c, k, questionnaire_id, notice_id)?,
+                repo::submitted(c, k, questionnaire_id, notice_id)?,
+            ))
+        })?;
         let (answers, submitted) = match stored {
             (_, Some(done)) => (done.answers, true),
             (Some((_, draft)), None) => (draft.answers, false),
             (None, None) => {
-                let recent = self
-                    .recent_readings()
-                    .map_err(|e| FormError::Response(e.to_string()))?;
+                let recent = self.recent_readings()?;
                 (
                     questionnaire::prefill(&form, &recent, self.nara.now()),
                     false,
@@ -375,6 +374,16 @@ impl Notices<'_> {
             }
         };
         Ok(session(form, answers, submitted))
+    }
+
+    /// What is enabled and what is wrong with `answers`, without saving them: for a
+    /// screen that updates as the patient types. Save with [`Notices::save_draft`].
+    pub fn check(
+        &self,
+        questionnaire_id: &str,
+        answers: Answers,
+    ) -> Result<FormSession, FormError> {
+        Ok(session(self.load_form(questionnaire_id)?, answers, false))
     }
 
     /// Saves the answers as the draft (sealed, survives a restart); returns the
@@ -387,11 +396,7 @@ impl Notices<'_> {
     ) -> Result<FormSession, FormError> {
         let form = self.load_form(questionnaire_id)?;
         let now = self.nara.now();
-        let random = self
-            .nara
-            .store
-            .random16()
-            .map_err(|e| FormError::Response(e.to_string()))?;
+        let random = self.nara.store.random16()?;
         self.nara.store.write(|tx, k| {
             if repo::submitted(tx, k, questionnaire_id, notice_id)?.is_some() {
                 return Err(FormError::AlreadySubmitted);
@@ -439,15 +444,22 @@ impl Notices<'_> {
             .ok()
             .and_then(|s| s.patient)
             .unwrap_or_else(|| "unknown".to_owned());
-        let (seq, mut draft) = self
-            .nara
-            .store
-            .read(|c, k| repo::draft(c, k, questionnaire_id, notice_id))
-            .map_err(|e| FormError::Response(e.to_string()))?
-            .ok_or(FormError::Invalid(questionnaire::validate(
-                &form,
-                &Answers::default(),
-            )))?;
+        let (draft, submitted) = self.nara.store.read(|c, k| {
+            Ok((
+                repo::draft(c, k, questionnaire_id, notice_id)?,
+                repo::submitted(c, k, questionnaire_id, notice_id)?,
+            ))
+        })?;
+        let (seq, mut draft) = match (draft, submitted) {
+            (_, Some(_)) => return Err(FormError::AlreadySubmitted),
+            (Some(d), None) => d,
+            (None, None) => {
+                return Err(FormError::Invalid(questionnaire::validate(
+                    &form,
+                    &Answers::default(),
+                )));
+            }
+        };
         let issues = questionnaire::validate(&form, &draft.answers);
         if !issues.is_empty() {
             return Err(FormError::Invalid(issues));
@@ -480,12 +492,7 @@ impl Notices<'_> {
                 let offset = TimeZone::system().to_offset(now);
                 let new = questionnaire::score_reading(&s, now, offset)
                     .map_err(|e| FormError::Response(e.to_string()))?;
-                Some(
-                    self.nara
-                        .readings()
-                        .prepared(new)
-                        .map_err(|e| FormError::Response(e.to_string()))?,
-                )
+                Some(self.nara.readings().prepared(new)?)
             }
             None => None,
         };
@@ -510,7 +517,7 @@ impl Notices<'_> {
 
 impl From<crate::store::StoreError> for FormError {
     fn from(e: crate::store::StoreError) -> Self {
-        FormError::Response(e.to_string())
+        FormError::Local(NaraError::Store(e))
     }
 }
 

@@ -83,12 +83,18 @@ fn a_notice_is_opened_once_answered_and_a_clinic_change_overtakes_a_waiting_answ
     let phone = Phone::new("2026-12-01T12:00:00Z");
     let nara = phone.open();
     let n = nara.notices();
-    assert_eq!(n.store_from_region(&notice("a1")).expect("stores"), NoticeUpsert::New);
+    assert_eq!(
+        n.store_from_region(&notice("a1")).expect("stores"),
+        NoticeUpsert::New
+    );
     assert_eq!(
         n.store_from_region(&notice("a1")).expect("stores"),
         NoticeUpsert::Unchanged
     );
-    assert_eq!(n.get("a1").expect("reads").expect("there").state, NoticeState::New);
+    assert_eq!(
+        n.get("a1").expect("reads").expect("there").state,
+        NoticeState::New
+    );
     assert_eq!(
         n.get("a1").expect("reads").expect("there").declaration,
         Some(DeclarationState::NotDownloaded)
@@ -118,7 +124,10 @@ fn a_notice_is_opened_once_answered_and_a_clinic_change_overtakes_a_waiting_answ
         Err(NaraError::Notice(NoticeError::AlreadyGiven))
     ));
     assert_eq!(nara.pending_uploads().expect("counts"), before + 2);
-    assert_eq!(n.get("a1").expect("reads").expect("there").state, NoticeState::Answered);
+    assert_eq!(
+        n.get("a1").expect("reads").expect("there").state,
+        NoticeState::Answered
+    );
 
     // The clinic moves the time while the answer waits: it is set aside, not sent.
     let mut moved = notice("a1");
@@ -139,7 +148,9 @@ fn a_notice_is_opened_once_answered_and_a_clinic_change_overtakes_a_waiting_answ
     ));
     // Seen again, the new time can be confirmed.
     assert_eq!(n.open("a1").expect("opens").state, NoticeState::Opened);
-    let again = n.answer("a1", Answer::Confirm).expect("confirms the new time");
+    let again = n
+        .answer("a1", Answer::Confirm)
+        .expect("confirms the new time");
     assert_eq!(again.for_start, t("2026-12-11T10:00:00Z"));
 
     // A new instruction text alone does not overtake.
@@ -150,13 +161,21 @@ fn a_notice_is_opened_once_answered_and_a_clinic_change_overtakes_a_waiting_answ
         n.store_from_region(&reworded).expect("stores"),
         NoticeUpsert::Changed { overtaken: 0 }
     );
-    assert_eq!(n.get("a1").expect("reads").expect("there").state, NoticeState::Answered);
+    assert_eq!(
+        n.get("a1").expect("reads").expect("there").state,
+        NoticeState::Answered
+    );
 
     // Too late to cancel: refused with the clinic's phone, nothing queued.
     phone.set_time("2026-12-10T11:00:00Z");
     let pending = nara.pending_uploads().expect("counts");
     let refused = n
-        .answer("a1", Answer::Cancel { reason: "Förkyld".into() })
+        .answer(
+            "a1",
+            Answer::Cancel {
+                reason: "Förkyld".into(),
+            },
+        )
         .expect_err("past the cut-off");
     match &refused {
         NaraError::Notice(e @ NoticeError::PastCutoff { hours: 24, .. }) => {
@@ -184,7 +203,11 @@ fn a_notice_is_opened_once_answered_and_a_clinic_change_overtakes_a_waiting_answ
         n.get("a1").expect("reads").expect("there").state,
         NoticeState::CancelledByClinic
     );
-    assert!(n.reminders(&jiff::tz::TimeZone::UTC).expect("reminders").is_empty());
+    assert!(
+        n.reminders(&jiff::tz::TimeZone::UTC)
+            .expect("reminders")
+            .is_empty()
+    );
 }
 
 fn hd_code(code: &str) -> AnswerValue {
@@ -228,10 +251,12 @@ fn a_health_declaration_is_prefilled_drafted_across_a_restart_and_submitted_once
         .with("tar-lakemedel", AnswerValue::Boolean(true));
     let saved = n.save_draft("hd", Some("a2"), half.clone()).expect("saved");
     assert!(saved.enabled.iter().any(|id| id == "vilka-lakemedel"));
-    assert!(saved
-        .issues
-        .iter()
-        .any(|i| i.link_id == "vilka-lakemedel" && i.code == IssueCode::Required));
+    assert!(
+        saved
+            .issues
+            .iter()
+            .any(|i| i.link_id == "vilka-lakemedel" && i.code == IssueCode::Required)
+    );
     let pending = nara.pending_uploads().expect("counts");
     drop(nara);
     let nara = phone.open();
@@ -251,7 +276,10 @@ fn a_health_declaration_is_prefilled_drafted_across_a_restart_and_submitted_once
     assert_eq!(nara.pending_uploads().expect("counts"), pending);
 
     let complete = half
-        .with("vilka-lakemedel", AnswerValue::String("Metformin 500 mg".into()))
+        .with(
+            "vilka-lakemedel",
+            AnswerValue::String("Metformin 500 mg".into()),
+        )
         .with("allergi", hd_code("nej"))
         .with("rokning", hd_code("aldrig"))
         .with("brostsmarta", AnswerValue::Boolean(false))
@@ -261,10 +289,10 @@ fn a_health_declaration_is_prefilled_drafted_across_a_restart_and_submitted_once
     let submitted = n.submit("hd", Some("a2")).expect("submits");
     assert!(submitted.score_reading.is_none());
     assert_eq!(nara.pending_uploads().expect("counts"), pending + 1);
-    assert!(matches!(
-        n.submit("hd", Some("a2")),
-        Err(FormError::Invalid(_))
-    ), "no draft left: nothing to submit twice");
+    assert!(
+        matches!(n.submit("hd", Some("a2")), Err(FormError::AlreadySubmitted)),
+        "submitted once only"
+    );
     assert!(matches!(
         n.save_draft("hd", Some("a2"), Answers::new()),
         Err(FormError::AlreadySubmitted)

@@ -98,6 +98,7 @@ pub fn form_error(lang: Lang, e: FormError) -> anyhow::Error {
         FormError::Unusable(_) | FormError::Response(_) => {
             bilingual_error(lang, EXIT_UNUSABLE, m.sv, m.en)
         }
+        FormError::Local(e) => e.into(),
     }
 }
 
@@ -158,6 +159,17 @@ fn invalid(lang: Lang, issues: &[ItemIssue], form: Option<&Form>) -> anyhow::Err
         code: EXIT_INVALID,
     }
     .into()
+}
+
+/// An answer to `item` as text for the patient: the matching option's label in
+/// `lang` when there is one, else the value.
+pub fn answer_str(lang: Lang, item: &Item, v: &AnswerValue) -> String {
+    item.answer_options
+        .iter()
+        .find(|o| option_matches(o, v))
+        .and_then(|o| o.label.as_ref())
+        .map(|l| l.get(lang).to_owned())
+        .unwrap_or_else(|| value_str(lang, v))
 }
 
 /// An answer as text for the patient.
@@ -306,7 +318,7 @@ pub fn answers_table(lang: Lang, s: &FormSession) -> String {
         } else {
             values
                 .iter()
-                .map(|v| value_str(lang, v))
+                .map(|v| answer_str(lang, item, v))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -457,7 +469,7 @@ fn ask(lang: Lang, item: &Item, current: &[AnswerValue]) -> anyhow::Result<Vec<A
             let mut choices: Vec<String> = item
                 .answer_options
                 .iter()
-                .map(|o| value_str(lang, &o.value))
+                .map(|o| answer_str(lang, item, &o.value))
                 .collect();
             let chosen: Vec<bool> = item
                 .answer_options
@@ -619,7 +631,7 @@ fn interactive(ctx: &Ctx, nara: &Nara, args: &FillArgs) -> anyhow::Result<()> {
             ItemKind::Display => println!("{}", item_label(lang, item)),
             _ if item.read_only => {
                 let v = session.answers.get(&item.link_id);
-                let shown: Vec<String> = v.iter().map(|x| value_str(lang, x)).collect();
+                let shown: Vec<String> = v.iter().map(|x| answer_str(lang, item, x)).collect();
                 println!("  {}: {}", item_label(lang, item), shown.join(", "));
             }
             _ => session = ask_until_valid(ctx, nara, args, session, item)?,

@@ -189,6 +189,11 @@ pub struct AnswerOption {
     pub ordinal: Option<f64>,
     /// The option is selected initially.
     pub initial_selected: bool,
+    /// What the patient sees, in Swedish and English: a coding's `display` or a text
+    /// option's value, with the other language from a `translation` extension on
+    /// `_display` / `_valueString` (or repeating the form's language). `None` for other
+    /// values (integers, dates), which the shell formats itself.
+    pub label: Option<LocalizedText>,
 }
 
 /// The measured quantity an item is linked to, so it can be prefilled from readings.
@@ -722,10 +727,15 @@ fn parse_item(
         if initial_selected {
             initial.push(value.clone());
         }
+        let label = match opt_obj.get("valueCoding") {
+            Some(Value::Object(c)) => localized(c, "display", ctx.language, link)?,
+            _ => localized(opt_obj, "valueString", ctx.language, link)?,
+        };
         answer_options.push(AnswerOption {
             value,
             ordinal,
             initial_selected,
+            label,
         });
     }
     if matches!(kind, ItemKind::Choice | ItemKind::OpenChoice) && answer_options.is_empty() {
