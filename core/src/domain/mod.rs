@@ -5,6 +5,7 @@
 //! keeps them out of the bindings and shells.
 
 pub mod chat;
+pub mod content;
 pub mod notice;
 pub mod questionnaire;
 pub mod reading;
