@@ -4,20 +4,25 @@
 //! A child process (`sync_worker`) opens the store, logs in if it must, adds a few
 //! readings, writes a few chat messages (some with photos, byte-identical photos in
 //! several messages) in a thread the care unit opened, reads one of the unit's
-//! messages, and syncs through the fault-injecting proxy; it is SIGKILLed at a random
-//! instant (seeded) and started again on the same store, many times. At the end a clean
-//! sync runs in this process; then the server (read directly) must hold every reading
-//! and every message, photo and read receipt of the store exactly once (each photo
-//! referenced by exactly its message), every acknowledged reading and message among
-//! them, and nothing else of this run.
+//! messages (a read receipt to upload), and syncs through the fault-injecting proxy; it
+//! is SIGKILLed at a random instant (seeded) and started again on the same store, many
+//! times. The first start finds no login (the worker logs in itself, and may be killed
+//! doing it); the second is never killed and syncs until finished, so the unit's
+//! messages are on the phone for the starts after it to read; the unit writes one more
+//! message before every third start. At the end a clean sync runs in this process;
+//! then the server (read directly) must hold every reading and every message, photo and
+//! read receipt of the store exactly once (each photo referenced by exactly its
+//! message), every acknowledged reading, message and read among them, and nothing else
+//! of this run.
 //!
 //! A kill between the region rotating the refresh token and the store saving the new
 //! one leaves a refresh token the region refuses: the worker logs in again and says so;
 //! those re-logins are counted and printed (the story is about readings, not tokens).
 //!
 //! `NARA_KILLS` (default 30), `NARA_KILL_ADD` (readings added per start, default 15;
-//! none in every third start, which runs longer) and `NARA_KILL_MESSAGES` (messages
-//! written per start, default 4) scale the run;
+//! none in every third start, which runs longer, nor in the uninterrupted start and the
+//! last quarter of the starts, which drain the backlog) and `NARA_KILL_MESSAGES`
+//! (messages written per start, default 4; same exceptions) scale the run;
 //! `NARA_KILL_SEED` replays one.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -34,7 +39,8 @@ use nara_core::domain::reading::ReadingId;
 use nara_core::{FileKeyProvider, Nara, ReadingFilter};
 use nara_tests::SplitMix64;
 use nara_tests::chat_run::{
-    ExpectedChat, check_chat, local_messages, open_thread, run_thread_id, store_thread_from_server,
+    ExpectedChat, check_chat, local_messages, nurse, open_thread, run_thread_id,
+    store_thread_from_server,
 };
 use nara_tests::fault_proxy::{
     FaultPlan, FaultProxy, ProxiedLogin, copies_on_server, dev_transport, identifier_value,
@@ -46,8 +52,10 @@ use url::Url;
 const USER: &str = "cecilia";
 const PATIENT: &str = "cecilia-1";
 /// Messages the unit writes in the thread before the run (the workers read them one by
-/// one).
+/// one; the unit writes one more before every third start).
 const UNIT_MESSAGES: u64 = 8;
+/// The start that is never killed (the one before it finds no login).
+const UNINTERRUPTED: u64 = 1;
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|s| s.parse().ok())
@@ -73,6 +81,10 @@ struct Tally {
     killed_mid_request: u64,
     /// Of those, kills while only chat was left to upload (photos, messages, receipts).
     killed_mid_chat_request: u64,
+    /// Kills while only chat was left to upload and read receipts were among it.
+    killed_with_receipts_waiting: u64,
+    /// Unit messages downloaded by the workers (`sync` lines).
+    unit_received: u64,
     /// Messages acknowledged, with photos, and read receipts queued.
     composed: u64,
     composed_photos: u64,
@@ -111,13 +123,21 @@ impl Tally {
     }
 }
 
-/// Readings and chat uploads waiting, from a `syncing <readings> <chat>` line.
+/// Readings and chat uploads waiting, from a `syncing <readings> <chat> <receipts>`
+/// line.
 fn sync_waiting(line: &str) -> (u64, u64) {
+    let (readings, chat, _) = sync_waiting_receipts(line);
+    (readings, chat)
+}
+
+/// Readings, chat uploads and read receipts waiting, from a `syncing` line.
+fn sync_waiting_receipts(line: &str) -> (u64, u64, u64) {
     let mut words = line
         .split(' ')
         .skip(1)
         .map(|w| w.parse().unwrap_or(u64::MAX));
     (
+        words.next().unwrap_or(u64::MAX),
         words.next().unwrap_or(u64::MAX),
         words.next().unwrap_or(u64::MAX),
     )
@@ -160,12 +180,46 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
     let mut tally = Tally::default();
     let mut acked: HashMap<ReadingId, u64> = HashMap::new();
     let mut acked_messages: Vec<String> = Vec::new();
-    for start in 0..kills {
+    // The unit messages a worker read (acknowledged): one receipt each on the server.
+    let mut acked_reads: Vec<String> = Vec::new();
+    let mut unit_written = UNIT_MESSAGES;
+    let mut first_login_by = None;
+    for start in 0..=kills {
         tally.starts += 1;
-        // Every third start is longer and adds no readings: the backlog drains, and the
-        // kill lands while photos, messages and receipts are uploaded.
-        let long = start % 3 == 2;
-        let add = if long { 0 } else { add_per_start };
+        let uninterrupted = start == UNINTERRUPTED;
+        // The last quarter of the starts (the tail) write nothing new: the backlog drains
+        // and the kills land while photos, messages and read receipts are uploaded.
+        let tail = start > kills - kills / 4;
+        // Before the tail, every third start is longer and adds no readings. The unit
+        // writes a new message before it (downloaded by a finished sync, read by a later
+        // start).
+        let long = start % 3 == 2 || tail;
+        if start % 3 == 2 {
+            nurse(
+                &region.fhir_direct_url,
+                &[
+                    "reply",
+                    PATIENT,
+                    &thread_id,
+                    &format!("Svar {unit_written} under körningen."),
+                ],
+            );
+            unit_written += 1;
+        }
+        let add = if long || uninterrupted {
+            0
+        } else {
+            add_per_start
+        };
+        let messages = if uninterrupted || tail {
+            0
+        } else {
+            messages_per_start
+        };
+        // The uninterrupted start has a good network for a moment: its first finished
+        // sync downloads the patient's whole chat history at the region (earlier runs'
+        // threads too), and that is about the first sync, not about faults.
+        proxy.set_enabled(!uninterrupted);
         let mut child = Command::new(env!("CARGO_BIN_EXE_sync_worker"))
             .arg(&dir)
             .arg(&key)
@@ -177,7 +231,7 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
             .env("NARA_WORKER_TAG", &tag)
             .env("NARA_WORKER_SEED", rng.next_u64().to_string())
             .env("NARA_WORKER_THREAD", &thread_id)
-            .env("NARA_WORKER_MESSAGES", messages_per_start.to_string())
+            .env("NARA_WORKER_MESSAGES", messages.to_string())
             .env("NARA_WORKER_PHOTO_SEED", seed.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -193,8 +247,15 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
                 }
             }
         });
-        // A random instant: while starting, logging in, adding, syncing.
-        let window = if long { 4000 } else { 1200 };
+        // A random instant: while starting, logging in, adding, syncing (the
+        // uninterrupted start: 2 minutes to finish).
+        let window = if uninterrupted {
+            120_000
+        } else if long {
+            4000
+        } else {
+            1200
+        };
         let until = Instant::now() + Duration::from_millis(rng.below_or_eq(window));
         let mut exited = None;
         let mut mid_request = false;
@@ -205,6 +266,10 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        assert!(
+            !uninterrupted || exited.is_some(),
+            "the uninterrupted worker did not finish in 2 minutes"
+        );
         match exited {
             Some(status) => {
                 assert!(status.success(), "the worker failed: {status}");
@@ -239,13 +304,22 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
             if mid_request && phase == "syncing chat" {
                 tally.killed_mid_chat_request += 1;
             }
+            if phase == "syncing chat" && syncing.is_some_and(|l| sync_waiting_receipts(l).2 > 0) {
+                tally.killed_with_receipts_waiting += 1;
+            }
         }
         for line in &lines {
             let mut words = line.split(' ');
             match words.next().unwrap_or_default() {
-                "login" => tally.logins += 1,
+                "login" => {
+                    tally.logins += 1;
+                    first_login_by.get_or_insert(start);
+                }
                 "relogin" => tally.relogins += 1,
-                "sync" => tally.syncs += 1,
+                "sync" => {
+                    tally.syncs += 1;
+                    tally.unit_received += words.nth(3).and_then(|w| w.parse().ok()).unwrap_or(0);
+                }
                 "error" if line.starts_with("error login:") => tally.login_errors += 1,
                 "error" => tally.sync_errors += 1,
                 "added" => {
@@ -272,15 +346,47 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
                     tally.composed_photos += photos;
                     acked_messages.push(id);
                 }
-                "read" => tally.read += 1,
+                "read" => {
+                    tally.read += 1;
+                    let id = words
+                        .nth(1)
+                        .unwrap_or_else(|| panic!("bad line {line:?}"))
+                        .to_owned();
+                    acked_reads.push(id);
+                }
                 _ => {}
             }
+        }
+        if uninterrupted {
+            println!(
+                "start {start}: uninterrupted, {} syncs, {:.1} s",
+                lines.iter().filter(|l| l.starts_with("sync ")).count(),
+                spawned.elapsed().as_secs_f64()
+            );
+            // It finished a sync: the unit's messages are on the phone, and it is
+            // logged in (the first start's login, or its own).
+            assert!(
+                lines.iter().any(|l| l == "done"),
+                "the uninterrupted worker finished a sync: {lines:?}"
+            );
+            let nara = open(&dir, &key);
+            let status = nara.region().status().expect("status");
+            assert!(status.logged_in && !status.login_required, "{status:?}");
+            let on_phone = local_messages(&nara, &thread_id)
+                .into_iter()
+                .filter(|m| m.author == Author::CareUnit)
+                .count() as u64;
+            assert_eq!(
+                on_phone, unit_written,
+                "the unit's messages are on the phone"
+            );
         }
     }
 
     // The phone comes back on a good network: one clean sync in this process.
     proxy.set_enabled(false);
     let nara = open(&dir, &key);
+    let receipts_left = nara.chat().pending().expect("chat counts").receipts;
     nara.region().set_transport(dev_transport());
     nara.region().set_batch_size(100);
     let mut final_login = false;
@@ -324,8 +430,15 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
         started.elapsed().as_secs_f64(),
     );
     println!(
-        "chat: {} messages acknowledged ({} photos), {} read receipts queued",
-        tally.composed, tally.composed_photos, tally.read
+        "chat: {} messages acknowledged ({} photos); {} reads acknowledged, {} receipts left \
+         for the clean sync; {} kills while receipts waited in the chat upload; {} unit \
+         messages downloaded by the workers; first login by start {first_login_by:?}",
+        tally.composed,
+        tally.composed_photos,
+        tally.read,
+        receipts_left,
+        tally.killed_with_receipts_waiting,
+        tally.unit_received,
     );
     assert!(
         tally.killed > kills / 2,
@@ -395,8 +508,30 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
         .collect();
     assert!(queued.is_empty(), "not 'sent' on the phone: {queued:?}");
     assert_eq!(
-        expected.unit_messages as u64, UNIT_MESSAGES,
+        expected.unit_messages as u64, unit_written,
         "the unit's messages arrived"
+    );
+    // Every acknowledged read is in the store (its receipt is checked below), and the
+    // workers read and uploaded receipts under the kills.
+    let read: HashSet<&str> = expected.read.iter().map(String::as_str).collect();
+    for id in &acked_reads {
+        assert!(
+            read.contains(id.as_str()),
+            "acknowledged read of {id} is lost"
+        );
+    }
+    assert!(
+        !acked_reads.is_empty(),
+        "the workers read unit messages: {tally:?}"
+    );
+    let receipts_by_workers = expected.read.len() as u64 - receipts_left;
+    println!(
+        "read receipts: {} in the store, {receipts_by_workers} uploaded by the killed workers",
+        expected.read.len()
+    );
+    assert!(
+        receipts_by_workers > 0,
+        "no read receipt was uploaded before the clean sync: {tally:?}"
     );
     let check = check_chat(
         &region.fhir_direct_url,

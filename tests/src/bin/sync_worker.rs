@@ -24,10 +24,11 @@
 //! `login` (there was no login),
 //! `relogin` (the login had expired: the region refused the refresh token), `added <id>
 //! <n>` (after `add` returned `Ok`), `composed <message id> <n> <photos>` (after
-//! `compose` returned `Ok`), `read <marked>` (after `mark_read` returned `Ok`),
-//! `syncing <readings waiting> <chat uploads waiting>` (a `sync_now` starts), `sync
-//! <created> <already there> <remaining>` (it returned), `error <text>`, and `done`
-//! when nothing is left to upload (then it exits 0).
+//! `compose` returned `Ok`), `read <marked> <message id>` (after `mark_read` of the
+//! unit's message returned `Ok`), `syncing <readings waiting> <chat uploads waiting>
+//! <read receipts waiting>` (a `sync_now` starts), `sync <created> <already there>
+//! <remaining> <unit messages received>` (it returned), `error <text>`, and `done` when
+//! a sync finished (nothing left to upload, the download done; then it exits 0).
 
 use std::error::Error;
 use std::io::Write;
@@ -127,26 +128,30 @@ async fn run() -> Result<(), Box<dyn Error>> {
         // read yet (the unit's messages arrive with the first finished sync).
         if let Some(oldest) = unit.iter().find(|m| m.read_at.is_none()) {
             let marked = nara.chat().mark_read(thread, &oldest.id)?;
-            say(&format!("read {marked}"))?;
+            say(&format!("read {marked} {}", oldest.id))?;
         }
     }
-    let waiting = |nara: &Nara| -> Result<(u64, u64), Box<dyn Error>> {
+    let waiting = |nara: &Nara| -> Result<(u64, u64, u64), Box<dyn Error>> {
         let all = nara.pending_uploads()?;
         let chat = nara.chat().pending()?;
+        let receipts = chat.receipts;
         let chat = chat.messages + chat.photos + chat.receipts;
-        Ok((all.saturating_sub(chat), chat))
+        Ok((all.saturating_sub(chat), chat, receipts))
     };
     for _ in 0..100_000 {
         nara.region()
             .set_batch_size(1 + rng.below_or_eq(4) as usize);
         let budget = Duration::from_millis(200 + rng.below_or_eq(700));
-        let (readings, chat) = waiting(&nara)?;
-        say(&format!("syncing {readings} {chat}"))?;
+        let (readings, chat, receipts) = waiting(&nara)?;
+        say(&format!("syncing {readings} {chat} {receipts}"))?;
         match nara.region().sync_now(budget, |_| {}).await {
             Ok(report) => {
                 say(&format!(
-                    "sync {} {} {}",
-                    report.created, report.already_there, report.remaining
+                    "sync {} {} {} {}",
+                    report.created,
+                    report.already_there,
+                    report.remaining,
+                    report.messages_received
                 ))?;
                 if report.finished {
                     say("done")?;
