@@ -1729,8 +1729,10 @@ proptest! {
 
 #[test]
 fn option_labels_carry_their_translation() {
-    let form = parse_str(include_str!("../../tests/region/fixtures/halsodeklaration.json"))
-        .expect("the region's declaration parses");
+    let form = parse_str(include_str!(
+        "../../tests/region/fixtures/halsodeklaration.json"
+    ))
+    .expect("the region's declaration parses");
     let smoking = form.item("rokning").expect("smoking");
     let labels: Vec<(String, String)> = smoking
         .answer_options
@@ -1741,5 +1743,9 @@ fn option_labels_carry_their_translation() {
         })
         .collect();
     assert_eq!(labels[0], ("Nej".to_owned(), "No".to_owned()));
-    assert!(labels.iter().all(|(sv, en)| !sv.is_empty() && !en.is_empty()));
+    assert!(
+        labels
+            .iter()
+            .all(|(sv, en)| !sv.is_empty() && !en.is_empty())
+    );
 }

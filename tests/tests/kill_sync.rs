@@ -19,6 +19,13 @@
 //! one leaves a refresh token the region refuses: the worker logs in again and says so;
 //! those re-logins are counted and printed (the story is about readings, not tokens).
 //!
+//! Appointment notices too: the clinic books a few visits (two with a health
+//! declaration) before the run; every start after the uninterrupted one opens the next
+//! notice not answered yet, submits its declaration if it has one, and confirms,
+//! cancels or asks for another time. The region must end up with one opened receipt,
+//! one answer (an `AppointmentResponse`, or a `Task` for a new time) and one
+//! `QuestionnaireResponse` per declared visit, each acknowledged one among them.
+//!
 //! `NARA_KILLS` (default 30), `NARA_KILL_ADD` (readings added per start, default 15;
 //! none in every third start, which runs longer, nor in the uninterrupted start and the
 //! last quarter of the starts, which drain the backlog) and `NARA_KILL_MESSAGES`
@@ -56,6 +63,8 @@ const PATIENT: &str = "cecilia-1";
 const UNIT_MESSAGES: u64 = 8;
 /// The start that is never killed (the one before it finds no login).
 const UNINTERRUPTED: u64 = 1;
+/// Visits the clinic books before the run.
+const VISITS: u64 = 6;
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|s| s.parse().ok())
@@ -177,6 +186,46 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
         store_thread_from_server(&nara, &region.fhir_direct_url, PATIENT, &thread_id).await;
     }
 
+    // The clinic books visits; the first two with the health declaration.
+    let fixture =
+        nara_tests::region::workspace_root().join("tests/region/fixtures/halsodeklaration.json");
+    nurse(
+        &region.fhir_direct_url,
+        &[
+            "questionnaire",
+            "halsodeklaration",
+            "--file",
+            fixture.to_str().expect("utf-8"),
+        ],
+    );
+    let visit_ids: Vec<String> = (0..VISITS).map(|i| format!("kv-{seed:x}-{i}")).collect();
+    let now = Timestamp::from_second(Timestamp::now().as_second()).expect("whole seconds");
+    for (i, id) in visit_ids.iter().enumerate() {
+        let start = now + SignedDuration::from_hours(24 * (4 + i as i64));
+        let end = start + SignedDuration::from_mins(20);
+        let (start, end) = (
+            start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            end.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+        let mut args = vec![
+            "book",
+            PATIENT,
+            id,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--service",
+            "Blodprov",
+        ];
+        if i < 2 {
+            args.extend(["--questionnaire", "halsodeklaration"]);
+        }
+        nurse(&region.fhir_direct_url, &args);
+    }
+    let mut acked_answers: BTreeMap<String, String> = BTreeMap::new();
+    let mut acked_declarations: HashSet<String> = HashSet::new();
+
     let mut tally = Tally::default();
     let mut acked: HashMap<ReadingId, u64> = HashMap::new();
     let mut acked_messages: Vec<String> = Vec::new();
@@ -233,6 +282,7 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
             .env("NARA_WORKER_THREAD", &thread_id)
             .env("NARA_WORKER_MESSAGES", messages.to_string())
             .env("NARA_WORKER_PHOTO_SEED", seed.to_string())
+            .env("NARA_WORKER_NOTICES", visit_ids.join(","))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -345,6 +395,15 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
                     tally.composed += 1;
                     tally.composed_photos += photos;
                     acked_messages.push(id);
+                }
+                "answered" => {
+                    let id = words.next().unwrap_or_else(|| panic!("bad line {line:?}"));
+                    let kind = words.nth(1).unwrap_or_else(|| panic!("bad line {line:?}"));
+                    acked_answers.insert(id.to_owned(), kind.to_owned());
+                }
+                "declared" => {
+                    let id = words.next().unwrap_or_else(|| panic!("bad line {line:?}"));
+                    acked_declarations.insert(id.to_owned());
                 }
                 "read" => {
                     tally.read += 1;
@@ -552,5 +611,57 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
         check.binaries_of_run,
         expected.photo_bytes.len(),
         "one Binary per photo"
+    );
+
+    // Notices: what the phone holds is on the server exactly once, every acknowledged
+    // answer and declaration among it, and nothing for a visit not answered.
+    let notices = nara.notices();
+    let mut answered = 0;
+    for id in &visit_ids {
+        let view = notices.get(id).expect("reads").expect("the visit arrived");
+        let seen: serde_json::Value =
+            serde_json::from_str(&nurse(&region.fhir_direct_url, &["notice", PATIENT, id]))
+                .expect("nurse notice prints JSON");
+        let opened = u64::from(view.local.opened_at.is_some());
+        assert_eq!(seen["receipts"]["count"], opened, "{id}: {seen}");
+        let given: Vec<_> = view.local.answers.iter().map(|a| a.answer.code()).collect();
+        assert!(
+            given.len() <= 1,
+            "{id}: one answer per start at most: {given:?}"
+        );
+        let (responses, tasks) = match given.first().copied() {
+            Some("reschedule") => (0, 1),
+            Some(_) => (1, 0),
+            None => (0, 0),
+        };
+        assert_eq!(seen["responses"]["count"], responses, "{id}: {seen}");
+        assert_eq!(seen["tasks"]["count"], tasks, "{id}: {seen}");
+        if let Some(kind) = acked_answers.get(id) {
+            assert_eq!(
+                given.first().copied(),
+                Some(kind.as_str()),
+                "{id}: acknowledged answer lost"
+            );
+        }
+        let declared = view.local.declaration_submitted_at.is_some();
+        assert!(
+            !acked_declarations.contains(id) || declared,
+            "{id}: acknowledged declaration lost"
+        );
+        assert_eq!(
+            seen["questionnaireResponses"]["count"],
+            u64::from(declared),
+            "{id}: {seen}"
+        );
+        answered += given.len();
+    }
+    println!(
+        "notices: {answered} of {VISITS} visits answered ({} acknowledged), {} declarations; each once on the server",
+        acked_answers.len(),
+        acked_declarations.len()
+    );
+    assert!(
+        !acked_answers.is_empty(),
+        "the workers answered notices under the kills"
     );
 }

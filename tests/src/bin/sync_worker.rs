@@ -19,13 +19,16 @@
 //! | `NARA_WORKER_THREAD` | the chat thread to write in (no chat without it) |
 //! | `NARA_WORKER_MESSAGES` | messages to write before syncing (default 0) |
 //! | `NARA_WORKER_PHOTO_SEED` | seed of the run's photo pool (the same in every start) |
+//! | `NARA_WORKER_NOTICES` | appointment ids (comma-separated): each start answers the first one on the phone not answered yet |
 //!
 //! It reports on stdout, one flushed line per event: `opened` (the store is open),
 //! `login` (there was no login),
 //! `relogin` (the login had expired: the region refused the refresh token), `added <id>
 //! <n>` (after `add` returned `Ok`), `composed <message id> <n> <photos>` (after
 //! `compose` returned `Ok`), `read <marked> <message id>` (after `mark_read` of the
-//! unit's message returned `Ok`), `syncing <readings waiting> <chat uploads waiting>
+//! unit's message returned `Ok`), `declared <notice id>` (the health declaration of a
+//! notice was submitted), `answered <notice id> <answer id> <confirm|cancel|reschedule>`
+//! (after `answer` returned `Ok`), `syncing <readings waiting> <chat uploads waiting>
 //! <read receipts waiting>` (a `sync_now` starts), `sync <created> <already there>
 //! <remaining> <unit messages received>` (it returned), `error <text>`, and `done` when
 //! a sync finished (nothing left to upload, the download done; then it exits 0).
@@ -131,6 +134,9 @@ async fn run() -> Result<(), Box<dyn Error>> {
             say(&format!("read {marked} {}", oldest.id))?;
         }
     }
+    if let Ok(ids) = std::env::var("NARA_WORKER_NOTICES") {
+        answer_next_notice(&nara, ids.split(',').filter(|s| !s.is_empty()))?;
+    }
     let waiting = |nara: &Nara| -> Result<(u64, u64, u64), Box<dyn Error>> {
         let all = nara.pending_uploads()?;
         let chat = nara.chat().pending()?;
@@ -175,6 +181,68 @@ async fn run() -> Result<(), Box<dyn Error>> {
         }
     }
     Err("not done after 100,000 syncs".into())
+}
+
+/// Answers the first of `ids` that is on the phone and not answered yet: opens it,
+/// submits its health declaration if it has one, then confirms, cancels or asks for
+/// another time (by its place in the list).
+fn answer_next_notice<'a>(
+    nara: &Nara,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<(), Box<dyn Error>> {
+    use nara_core::domain::notice::Answer;
+    use nara_core::domain::questionnaire::{AnswerValue, Coding};
+    let notices = nara.notices();
+    for (i, id) in ids.enumerate() {
+        let Some(view) = notices.get(id)? else {
+            continue;
+        };
+        if !view.local.answers.is_empty() {
+            continue;
+        }
+        notices.open(id)?;
+        if let Some(q) = &view.notice.questionnaire_id {
+            if notices.has_form(q)? && !notices.form(q, Some(id))?.submitted {
+                let answers = notices
+                    .form(q, Some(id))?
+                    .answers
+                    .with("langd", AnswerValue::Integer(170))
+                    .with("vikt", AnswerValue::Decimal(70.0))
+                    .with("tar-lakemedel", AnswerValue::Boolean(false))
+                    .with("allergi", AnswerValue::Boolean(false))
+                    .with(
+                        "rokning",
+                        AnswerValue::Coding(Coding::new(
+                            "https://nara.se/fhir/CodeSystem/halsodeklaration-svar",
+                            "nej",
+                            "",
+                        )),
+                    )
+                    .with("nya-besvar", AnswerValue::Boolean(false));
+                notices.save_draft(q, Some(id), answers)?;
+                notices.submit(q, Some(id))?;
+                say(&format!("declared {id}"))?;
+            }
+        }
+        let answer = match i % 3 {
+            0 => Answer::Confirm,
+            1 => Answer::Cancel {
+                reason: String::new(),
+            },
+            _ => Answer::Reschedule {
+                wishes: "Någon eftermiddag".into(),
+                windows: vec![],
+            },
+        };
+        let given = notices.answer(id, answer)?;
+        say(&format!(
+            "answered {id} {} {}",
+            given.id,
+            given.answer.code()
+        ))?;
+        return Ok(());
+    }
+    Ok(())
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
