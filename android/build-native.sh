@@ -12,7 +12,9 @@
 #   - cargo-ndk: `cargo install cargo-ndk`,
 #   - the Rust targets (added below with rustup when missing).
 # The libraries use the `release-small` profile (size-optimised, LTO, stripped) and are
-# built without the test-hooks feature.
+# built without the test-hooks feature, as a cdylib alone: with the rlib crate type of
+# Cargo.toml in the same build the library is about 1.4 MB larger (docs/benchmarks.md,
+# "Library size"; scripts/ffi-size builds it the same way).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -43,7 +45,7 @@ fi
 cd "$HERE"
 cargo ndk --manifest-path "$ROOT/Cargo.toml" \
     -t arm64-v8a -t armeabi-v7a -t x86_64 -o nara/src/main/jniLibs \
-    build --profile release-small -p nara-ffi
+    rustc --profile release-small -p nara-ffi --lib --crate-type cdylib
 
 if ! $libs_only; then
     # The Kotlin is generated from a host build of the same crate and features; the

@@ -30,10 +30,14 @@ export IPHONEOS_DEPLOYMENT_TARGET="${IPHONEOS_DEPLOYMENT_TARGET:-16.0}"
 echo "== Rust targets"
 rustup target add "$DEVICE" "${SIMS[@]}"
 
-echo "== cargo build --profile $PROFILE -p nara-ffi"
+echo "== cargo rustc --profile $PROFILE -p nara-ffi --crate-type cdylib,staticlib"
 for target in "$DEVICE" "${SIMS[@]}"; do
-    # No test-hooks: the app library never contains the debug exports.
-    cargo build --locked --profile "$PROFILE" -p nara-ffi --target "$target"
+    # No test-hooks: the app library never contains the debug exports. Without the rlib
+    # crate type of Cargo.toml (it keeps every Rust-level symbol through LTO; see
+    # docs/benchmarks.md, "Library size"); the same crate types as
+    # `bindings/generate --release`, so that run below reuses this build.
+    cargo rustc --locked --profile "$PROFILE" -p nara-ffi --lib --target "$target" \
+        --crate-type cdylib,staticlib
 done
 lib_of() { echo "$REPO/target/$1/$PROFILE/libnara_ffi.a"; }
 
