@@ -181,6 +181,8 @@ kinds:   ${Object.keys(KINDS).map((k) => `${k} (${KINDS[k].metrics.join(', ')})`
   process.exit(2);
 }
 
+const REPEATED = ['gain', 'topic', 'image'];
+
 function parseArgs(argv) {
   const pos = [];
   const opts = { gain: [] };
@@ -200,7 +202,7 @@ function parseArgs(argv) {
         value = argv[i + 1];
         i += 1;
       }
-      if (key === 'gain') opts.gain.push(value); else opts[key] = value;
+      if (REPEATED.includes(key)) (opts[key] ??= []).push(value); else opts[key] = value;
     } else pos.push(a);
   }
   return { pos, opts };
@@ -934,14 +936,234 @@ async function notice(base, patient, id) {
   }, null, 2));
 }
 
+// ---------------------------------------------------------------- self-care content (ADR 0011)
+
+const ARTICLE_SID = 'https://nara.se/fhir/sid/self-care-article';
+const DOC_TYPE = 'https://nara.se/fhir/CodeSystem/document-type';
+const TOPIC_CS = 'https://nara.se/fhir/CodeSystem/content-topic';
+const LIST_CS = 'https://nara.se/fhir/CodeSystem/list';
+const CONTENT_LANGS = ['sv', 'en', 'fi', 'se', 'fit'];
+const MARKDOWN = 'text/markdown; charset=utf-8';
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'content');
+const TYPE_QUERY = `type=${encodeURIComponent(`${DOC_TYPE}|self-care-article`)}`;
+const LIST_QUERY = `code=${encodeURIComponent(`${LIST_CS}|assigned-self-care`)}`;
+const sha1 = (bytes) => crypto.createHash('sha1').update(bytes).digest('base64');
+const sameJson = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+// An image for an article: its Binary is public (no securityContext). It is
+// written only when the server does not have these bytes already, so an
+// unchanged image keeps its version.
+async function publishImage(base, id, file) {
+  checkId(id, 'IMAGE-ID');
+  const bytes = fs.readFileSync(file);
+  const contentType = imageType(bytes) ?? (bytes.subarray(0, 4).toString('latin1') === 'RIFF'
+    && bytes.subarray(8, 12).toString('latin1') === 'WEBP' ? 'image/webp' : undefined);
+  if (!contentType || contentType === 'image/heic') usage(`${file} is not a PNG, JPEG or WebP image`);
+  const data = bytes.toString('base64');
+  const current = await get(base, `Binary/${id}`);
+  if (current && current.data === data && current.contentType === contentType && !current.securityContext) {
+    console.log(`unchanged Binary/${id} (version ${current.meta?.versionId ?? '?'})`);
+  } else {
+    await put(base, { resourceType: 'Binary', id, contentType, data });
+  }
+  return { contentType, url: `Binary/${id}`, size: bytes.length, hash: sha1(bytes) };
+}
+
+// One language version of an article: DocumentReference/<article>-<lang>.
+// images: [{id, file, alt}]. Unless force, a version whose content is the
+// same as the server's (all but meta and date) is left alone.
+async function publishVersion(base, article, v, force = false) {
+  checkId(article, 'ARTICLE-ID');
+  if (!CONTENT_LANGS.includes(v.lang)) usage(`--lang is one of ${CONTENT_LANGS.join(', ')}, got '${v.lang ?? ''}'`);
+  const docId = `${article}-${v.lang}`;
+  checkId(docId, 'the DocumentReference id (ARTICLE-ID-LANG)');
+  if (!v.title) usage('--title is required');
+  const body = fs.readFileSync(v.file);
+  const text = body.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(body)) usage(`${v.file} is not UTF-8`);
+  for (const m of text.matchAll(/nara:image\/([A-Za-z0-9\-.]{1,64})/g)) {
+    if (!(v.images || []).some((i) => i.id === m[1])) console.error(`nurse: warning: ${v.file} refers to nara:image/${m[1]}, which is not given`);
+  }
+  const images = [];
+  for (const img of v.images || []) images.push({ ...(await publishImage(base, img.id, img.file)), title: img.alt || undefined });
+  if (v.original) checkId(v.original, '--original');
+  const doc = {
+    resourceType: 'DocumentReference',
+    id: docId,
+    identifier: [{ system: ARTICLE_SID, value: article }],
+    status: 'current',
+    type: { coding: [{ system: DOC_TYPE, code: 'self-care-article' }] },
+    ...(v.topics?.length ? { category: v.topics.map((code) => ({ coding: [{ system: TOPIC_CS, code }] })) } : {}),
+    date: v.date ?? nowInstant(),
+    description: v.summary || undefined,
+    ...(v.original ? { relatesTo: [{ code: 'transforms', target: { reference: `DocumentReference/${v.original}` } }] } : {}),
+    content: [
+      { attachment: { contentType: MARKDOWN, language: v.lang, title: v.title, data: body.toString('base64') } },
+      ...images.map((attachment) => ({ attachment })),
+    ],
+  };
+  const clean = JSON.parse(JSON.stringify(doc));
+  const current = await get(base, `DocumentReference/${docId}`);
+  if (current && !force) {
+    const strip = (d) => { const c = { ...d }; delete c.meta; delete c.date; delete c.text; return c; };
+    if (sameJson(strip(current), strip(clean))) {
+      console.log(`unchanged DocumentReference/${docId} (version ${current.meta?.versionId ?? '?'})`);
+      return current;
+    }
+  }
+  return put(base, clean);
+}
+
+function parseImages(specs) {
+  return (specs || []).map((s) => {
+    const m = /^([A-Za-z0-9\-.]{1,64})=([^:]+)(?::(.*))?$/.exec(s);
+    if (!m) usage(`--image is IMAGE-ID=path.png:alt text, got '${s}'`);
+    return { id: m[1], file: m[2], alt: m[3] };
+  });
+}
+
+async function publishArticle(base, article, opts) {
+  if (!opts.file) usage('publish-article needs --file body.md');
+  await publishVersion(base, article, {
+    lang: opts.lang ?? 'sv',
+    file: opts.file,
+    title: opts.title,
+    summary: opts.summary,
+    topics: opts.topic,
+    images: parseImages(opts.image),
+    original: opts.original,
+    date: opts.date,
+  }, opts.force !== undefined && opts.force !== 'false');
+}
+
+// Every version in fixtures/content/manifest.json; a translation relates to
+// the Swedish version (transforms) when there is one.
+async function publishFixtures(base, opts) {
+  const dir = opts.dir ?? FIXTURES;
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  for (const a of manifest.articles) {
+    const hasSv = a.versions.some((v) => v.lang === 'sv');
+    for (const v of a.versions) {
+      await publishVersion(base, a.id, {
+        ...v,
+        file: path.join(dir, v.file),
+        topics: a.topics,
+        date: v.date ?? a.date ?? manifest.date,
+        images: (v.images || []).map((i) => ({ ...i, file: path.join(dir, manifest.images[i.id] ?? usage(`unknown image ${i.id}`)) })),
+        original: v.lang !== 'sv' && hasSv ? `${a.id}-sv` : undefined,
+      }, opts.force !== undefined && opts.force !== 'false');
+    }
+  }
+}
+
+async function retireArticle(base, docId, opts) {
+  checkId(docId, 'DOC-ID');
+  const status = opts.status ?? 'superseded';
+  if (!['superseded', 'entered-in-error', 'current'].includes(status)) usage('--status is superseded, entered-in-error or current');
+  const doc = await get(base, `DocumentReference/${docId}`);
+  if (!doc) throw new Error(`no DocumentReference/${docId}`);
+  delete doc.meta;
+  doc.status = status;
+  await put(base, doc);
+}
+
+const listId = (patient) => `${patient}-self-care`;
+
+async function assign(base, patient, docIds) {
+  for (const id of docIds) {
+    checkId(id, 'ARTICLE-DOC-ID');
+    const doc = await get(base, `DocumentReference/${id}`);
+    if (!doc) throw new Error(`no DocumentReference/${id}`);
+    if (!(doc.type?.coding || []).some((c) => c.system === DOC_TYPE && c.code === 'self-care-article')) {
+      throw new Error(`DocumentReference/${id} is not a self-care article`);
+    }
+    if (doc.status !== 'current') console.error(`nurse: warning: DocumentReference/${id} is ${doc.status}`);
+  }
+  const current = await get(base, `List/${listId(patient)}`);
+  const added = new Map((current?.entry || []).map((e) => [e.item?.reference, e.date]));
+  const now = nowInstant();
+  const ids = [...new Set(docIds)];
+  await put(base, {
+    resourceType: 'List',
+    id: listId(patient),
+    status: 'current',
+    mode: 'working',
+    title: 'Egenvård från din mottagning',
+    code: { coding: [{ system: LIST_CS, code: 'assigned-self-care' }] },
+    subject: { reference: `Patient/${patient}` },
+    date: now,
+    ...(ids.length ? {
+      entry: ids.map((id) => ({ date: added.get(`DocumentReference/${id}`) ?? now, item: { reference: `DocumentReference/${id}` } })),
+    } : { emptyReason: { text: 'Inga artiklar tilldelade' } }),
+  });
+}
+
+function docSummary(d) {
+  const body = d.content?.[0]?.attachment || {};
+  return {
+    id: d.id,
+    article: (d.identifier || []).find((i) => i.system === ARTICLE_SID)?.value ?? null,
+    status: d.status ?? null,
+    versionId: d.meta?.versionId ?? null,
+    lastUpdated: d.meta?.lastUpdated ?? null,
+    language: body.language ?? null,
+    title: body.title ?? null,
+    topics: (d.category || []).flatMap((c) => (c.coding || []).filter((x) => x.system === TOPIC_CS).map((x) => x.code)),
+    original: (d.relatesTo || []).find((r) => r.code === 'transforms')?.target?.reference ?? null,
+    subject: d.subject?.reference ?? null,
+    images: (d.content || []).slice(1).map((c) => ({ url: c.attachment?.url ?? null, size: c.attachment?.size ?? null, hash: c.attachment?.hash ?? null })),
+  };
+}
+
+// JSON on stdout: the patient's list, the assigned DocumentReferences, the
+// general library (every self-care DocumentReference without a subject, any
+// status) and, per article, the languages of its current versions.
+async function content(base, patient) {
+  const lists = await searchAll(base, `List?subject=${encodeURIComponent(`Patient/${patient}`)}&${LIST_QUERY}&_count=100`);
+  const list = lists.find((l) => l.id === listId(patient)) ?? lists[0];
+  const docs = await searchAll(base, `DocumentReference?${TYPE_QUERY}&_count=100`);
+  const general = docs.filter((d) => !d.subject).map(docSummary);
+  const assigned = [];
+  for (const e of list?.entry || []) {
+    const ref = e.item?.reference ?? '';
+    const id = ref.startsWith('DocumentReference/') ? ref.slice('DocumentReference/'.length) : undefined;
+    const d = id && (docs.find((x) => x.id === id) ?? await get(base, `DocumentReference/${id}`));
+    assigned.push(d ? docSummary(d) : { id: id ?? ref, missing: true });
+  }
+  const articles = {};
+  for (const d of general) {
+    if (!d.article) continue;
+    const a = (articles[d.article] ??= { languages: [], ids: [] });
+    a.ids.push(d.id);
+    if (d.status === 'current') a.languages.push(d.language);
+  }
+  console.log(JSON.stringify({
+    patient,
+    list: list ? {
+      id: list.id,
+      status: list.status ?? null,
+      versionId: list.meta?.versionId ?? null,
+      lastUpdated: list.meta?.lastUpdated ?? null,
+      entries: (list.entry || []).map((e) => e.item?.reference ?? null),
+    } : null,
+    assigned,
+    general,
+    articles,
+  }, null, 2));
+}
+
 const { pos, opts } = parseArgs(process.argv.slice(2));
 const [command, patient, kind] = pos;
 if (!command || command === 'help') usage();
-if (command === 'questionnaire') {
-  checkId(patient, 'Q-ID');
-  if (!opts.file) usage('questionnaire needs --file questionnaire.json');
+if (['questionnaire', 'publish-article', 'publish-fixtures', 'retire-article'].includes(command)) {
   try {
-    await questionnaire(fhirBase(opts), patient, opts);
+    if (command === 'questionnaire') {
+      checkId(patient, 'Q-ID');
+      if (!opts.file) usage('questionnaire needs --file questionnaire.json');
+      await questionnaire(fhirBase(opts), patient, opts);
+    } else if (command === 'publish-article') await publishArticle(fhirBase(opts), patient, opts);
+    else if (command === 'publish-fixtures') await publishFixtures(fhirBase(opts), opts);
+    else await retireArticle(fhirBase(opts), patient, opts);
   } catch (e) {
     console.error(`nurse: ${e.message}`);
     process.exit(1);
@@ -966,6 +1188,8 @@ try {
   else if (command === 'move') await move(base, patient, kind, opts);
   else if (command === 'cancel-appointment') await cancelAppointment(base, patient, kind, opts);
   else if (command === 'notice') await notice(base, patient, kind);
+  else if (command === 'assign') await assign(base, patient, pos.slice(2));
+  else if (command === 'content') await content(base, patient);
   else usage(`unknown command '${command}'`);
 } catch (e) {
   console.error(`nurse: ${e.message}`);
