@@ -26,6 +26,13 @@
 //   nurse move     PATIENT APPT-ID --start ISO --end ISO   (the clinic moves the time)
 //   nurse cancel-appointment PATIENT APPT-ID [--reason TEXT]
 //   nurse notice   PATIENT APPT-ID   (JSON: the Appointment and the patient's answers)
+//   nurse publish-article ARTICLE-ID --lang sv|en|fi|se|fit --file body.md --title T [--summary S]
+//                  [--topic CODE ...] [--image IMAGE-ID=path.png:alt text ...] [--original DOC-ID]
+//                  [--date ISO] [--force true]
+//   nurse publish-fixtures [--dir DIR] [--force true]   (tests/region/fixtures/content/manifest.json)
+//   nurse retire-article DOC-ID [--status superseded|entered-in-error|current]
+//   nurse assign   PATIENT [ARTICLE-DOC-ID ...]   (replaces List/<patient>-self-care)
+//   nurse content  PATIENT   (JSON: the patient's list, assigned and general articles)
 // Options: --fhir URL (default $NARA_FHIR_DIRECT_URL, else $NARA_REGION_DIR/env).
 //
 // The format is docs/adr/0007-fhir-mapping.md §6 and §7:
@@ -87,6 +94,30 @@
 //   for that extension). All of these search parameters work on helios-hfs
 //   0.2.7 (checked); hfs ignores a parameter it does not know and says so in
 //   an OperationOutcome entry, which `notice` treats as an error.
+//
+// Self-care content is docs/adr/0011-self-care-content.md sections 1 and 2:
+// - `publish-article` PUTs each image as Binary/<image id> (contentType and
+//   data, no securityContext: public; skipped when the server has the same
+//   bytes) and the version as DocumentReference/<article id>-<lang>:
+//   identifier https://nara.se/fhir/sid/self-care-article|<article id>,
+//   status current, type https://nara.se/fhir/CodeSystem/document-type#self-care-article,
+//   category = one coding per --topic (https://nara.se/fhir/CodeSystem/content-topic),
+//   date, description = --summary, content[0].attachment {contentType
+//   text/markdown; charset=utf-8, language, title, data (base64 Markdown)},
+//   content[1..].attachment {contentType, url Binary/<id>, title = alt text,
+//   size, hash (base64 SHA-1)}, and relatesTo [{code transforms, target
+//   DocumentReference/<--original>}] for a translation. No subject: the
+//   library is public. A version the server already has with the same
+//   content (all but meta and date) is not written again (--force writes it).
+// - `publish-fixtures` publishes every version in fixtures/content/manifest.json
+//   (translations transform the Swedish version).
+// - `retire-article` sets the status (superseded: removed from the phones).
+// - `assign` PUTs List/<patient>-self-care: status current, mode working,
+//   code https://nara.se/fhir/CodeSystem/list#assigned-self-care, subject, date,
+//   entry[].item DocumentReference/<id> (entry.date kept for items already
+//   there); no ids: an empty list with emptyReason.
+// - `content` prints JSON (see README.md); searches List?subject=&code= and
+//   DocumentReference?type= (both work on helios-hfs 0.2.7).
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -175,6 +206,12 @@ function usage(msg) {
   nurse move     PATIENT APPT-ID --start ISO --end ISO
   nurse cancel-appointment PATIENT APPT-ID [--reason TEXT]
   nurse notice   PATIENT APPT-ID      (prints JSON)
+  nurse publish-article ARTICLE-ID --lang sv|en|fi|se|fit --file BODY.md --title TEXT [--summary TEXT]
+                 [--topic CODE ...] [--image IMAGE-ID=FILE.png:ALT ...] [--original DOC-ID] [--date ISO] [--force true]
+  nurse publish-fixtures [--dir DIR] [--force true]
+  nurse retire-article DOC-ID [--status superseded|entered-in-error|current]
+  nurse assign   PATIENT [ARTICLE-DOC-ID ...]   (replaces the patient's list)
+  nurse content  PATIENT               (prints JSON)
 options: --fhir URL  (default $NARA_FHIR_DIRECT_URL, else the region's env file)
 ranges:  LO-HI; an open end is allowed (80- or -160)
 kinds:   ${Object.keys(KINDS).map((k) => `${k} (${KINDS[k].metrics.join(', ')})`).join('; ')}`);
@@ -1137,6 +1174,8 @@ async function content(base, patient) {
     a.ids.push(d.id);
     if (d.status === 'current') a.languages.push(d.language);
   }
+  const order = (l) => (CONTENT_LANGS.includes(l) ? CONTENT_LANGS.indexOf(l) : CONTENT_LANGS.length);
+  for (const a of Object.values(articles)) a.languages.sort((x, y) => order(x) - order(y) || String(x).localeCompare(String(y)));
   console.log(JSON.stringify({
     patient,
     list: list ? {

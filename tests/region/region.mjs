@@ -66,7 +66,7 @@ const SMART_SCOPES = [
 ];
 for (const type of ['Observation', 'Goal', 'CarePlan', 'Patient', 'QuestionnaireResponse',
   'Questionnaire', 'Communication', 'CommunicationRequest', 'Binary', 'Appointment',
-  'AppointmentResponse', 'Task', 'DocumentReference', 'Device']) {
+  'AppointmentResponse', 'Task', 'DocumentReference', 'Device', 'List']) {
   // SMART v2: every non-empty permission set in c-r-u-d-s order; v1: read, write, *.
   const v2 = [];
   for (let mask = 1; mask < 32; mask++) {
@@ -350,6 +350,11 @@ function checkInteraction(ctx, method, relPath, query) {
   if (!scopeAllows(ctx.scopes, type, perm)) {
     throw new Denied(403, 'forbidden', `the token's scopes do not allow '${perm}' on ${type}`);
   }
+  // ADR 0011: a patch or a conditional update/delete could reach the region's
+  // public content; the app never needs them on these types.
+  if (OWNER_FIELD[type] && (method === 'PATCH' || ((method === 'PUT' || method === 'DELETE') && parts.length === 1))) {
+    throw new Denied(403, 'forbidden', `${method} ${parts.length === 1 ? `conditional ${type}` : type} is not allowed for a patient token`);
+  }
   // Patient compartment.
   if (type === 'Patient') {
     if (parts.length >= 2 && !parts[1].startsWith('_') && decodeURIComponent(parts[1]) !== ctx.patient) {
@@ -383,6 +388,58 @@ function checkPatientParams(ctx, query) {
 // for and owner: a Task (a reschedule request, ADR 0010 section 4).
 const REFERENCE_FIELDS = ['subject', 'patient', 'for', 'owner', 'sender', 'author', 'source', 'actor',
   'beneficiary', 'performer', 'recipient', 'requester', 'participant', 'securityContext'];
+
+// ADR 0011: DocumentReference, List and Binary belong to the patient their
+// owner field names. Without one they are the region's public content (the
+// self-care library and its images): any patient token may read them, none
+// may write them.
+const OWNER_FIELD = { DocumentReference: 'subject', List: 'subject', Binary: 'securityContext' };
+const ownedBy = (resource) => patientOf(resource?.[OWNER_FIELD[resource?.resourceType]]?.reference);
+
+// The self-care articles and a patient's assignment list are the care team's
+// even when they name the patient.
+const hasCoding = (cc, system, code) => [].concat(cc || []).some((c) => (c?.coding || []).some((x) => x?.system === system && x?.code === code));
+const isRegionContent = (r) => (r.resourceType === 'DocumentReference'
+    && hasCoding(r.type, 'https://nara.se/fhir/CodeSystem/document-type', 'self-care-article'))
+  || (r.resourceType === 'List' && hasCoding(r.code, 'https://nara.se/fhir/CodeSystem/list', 'assigned-self-care'));
+
+function checkWritable(ctx, resource, where) {
+  if (!resource || typeof resource !== 'object' || !OWNER_FIELD[resource.resourceType]) return;
+  if (isRegionContent(resource)) {
+    throw new Denied(403, 'forbidden', `${where}: self-care articles and assignment lists are written by the care team only`);
+  }
+  if (ownedBy(resource) !== ctx.patient) {
+    throw new Denied(403, 'forbidden', `${where}: a ${resource.resourceType} without ${OWNER_FIELD[resource.resourceType]}`
+      + ` = this token's patient is the region's content; a patient token cannot write it`);
+  }
+}
+
+// An update or delete of Type/id must not replace another patient's resource,
+// nor the region's public content (checked against what the server has now).
+async function checkTarget(ctx, method, rel, where) {
+  if (!['PUT', 'DELETE', 'PATCH'].includes(method)) return;
+  const parts = rel.split('/').filter(Boolean);
+  if (parts.length < 2 || /^[_$]/.test(parts[1])) return;
+  const r = await forward('GET', `/${parts[0]}/${parts[1]}`, { accept: 'application/fhir+json' });
+  if (r.status !== 200) return;
+  let current;
+  try { current = JSON.parse(r.body.toString('utf8')); } catch { return; }
+  if (belongsToOther(ctx, current)) {
+    throw new Denied(403, 'forbidden', `${where}: ${parts[0]}/${parts[1]} belongs to another patient`);
+  }
+  checkWritable(ctx, current, `${where}: ${parts[0]}/${parts[1]} on the server`);
+}
+
+async function checkTargets(ctx, method, rel, body) {
+  await checkTarget(ctx, method, rel, 'request');
+  if (method === 'POST' && !rel && body?.resourceType === 'Bundle' && (body.type === 'transaction' || body.type === 'batch')) {
+    for (const [i, entry] of (body.entry || []).entries()) {
+      const req = entry?.request || {};
+      const url = new URL(String(req.url || ''), 'http://x/');
+      await checkTarget(ctx, String(req.method || 'POST').toUpperCase(), url.pathname.replace(/^\/+/, ''), `request entry ${i}`);
+    }
+  }
+}
 
 // Check the Patient references of one resource in a request body.
 function checkResource(ctx, resource, where) {
@@ -419,10 +476,12 @@ function checkBody(ctx, body, where) {
         checkPatientParams(ctx, new URLSearchParams(req.ifNoneExist));
       }
       checkResource(ctx, entry.resource, w);
+      checkWritable(ctx, entry.resource, w);
     });
     return;
   }
   checkResource(ctx, body, where);
+  checkWritable(ctx, body, where);
 }
 
 // Resources of another patient in an answer: a single read is denied, search
@@ -596,10 +655,10 @@ async function handleFront(req, res) {
     }
 
     let body;
+    let parsed;
     if (!['GET', 'HEAD', 'DELETE'].includes(method)) {
       body = await readBody(req);
       if (body.length) {
-        let parsed;
         try {
           parsed = JSON.parse(body.toString('utf8'));
         } catch {
@@ -611,6 +670,7 @@ async function handleFront(req, res) {
         }
       }
     }
+    if (!isMetadata) await checkTargets(ctx, method, rel, parsed);
 
     const headers = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v;
