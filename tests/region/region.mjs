@@ -375,6 +375,9 @@ function checkPatientParams(ctx, query) {
   for (const [key, value] of query) {
     const name = key.split(':')[0].split('.')[0];
     if (name !== 'patient' && name !== 'subject') continue;
+    // subject:missing=true|false names no patient (ADR 0011: the public library
+    // is DocumentReference?type=…&subject:missing=true); answers are filtered.
+    if (key.split('.')[0] === `${name}:missing` && /^(true|false)$/.test(value)) continue;
     for (const v of value.split(',')) {
       const id = patientOf(v) ?? (v.includes('/') ? `?${v}` : v);
       if (id !== ctx.patient) {
