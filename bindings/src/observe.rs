@@ -90,6 +90,9 @@ pub enum Change {
     /// A notice arrived or changed, was opened or answered, or a form draft was saved or
     /// submitted: re-read the notices and reschedule their reminders.
     NoticesChanged,
+    /// Self-care content changed (an article stored, removed or evicted, the assignment
+    /// replaced): re-read the content list.
+    ContentChanged,
     /// The store was wiped.
     Wiped,
     /// The listener fell behind and missed `missed` changes: re-read what you show.
@@ -116,6 +119,7 @@ impl From<CoreChange> for Change {
             CoreChange::ChatChanged { thread_id } => Change::ChatChanged { thread_id },
             CoreChange::ThreadsChanged => Change::ThreadsChanged,
             CoreChange::NoticesChanged => Change::NoticesChanged,
+            CoreChange::ContentChanged => Change::ContentChanged,
             CoreChange::Wiped => Change::Wiped,
         }
     }

@@ -2,10 +2,11 @@
 //!
 //! [`Nara`] is the facade the CLI and the bindings use: open a store with a
 //! [`KeyProvider`], then one sub-API per area ([`Nara::readings`], [`Nara::care_plan`],
-//! [`Nara::trends`], [`Nara::chat`]). Rules live in [`domain`] (pure), storage in [`store`]. This crate
+//! [`Nara::trends`], [`Nara::chat`], [`Nara::content`]). Rules live in [`domain`] (pure), storage in [`store`]. This crate
 //! exposes no FFI types; `bindings/` converts.
 
 pub mod chat;
+pub mod content;
 pub mod domain;
 pub mod error;
 pub mod notices;
@@ -46,6 +47,7 @@ pub struct Nara {
     clock: Clock,
     report: OpenReport,
     region: sync::engine::RegionState,
+    content_db: store::content_db::ContentDb,
 }
 
 impl std::fmt::Debug for Nara {
@@ -88,6 +90,7 @@ impl Nara {
         recover_lost_key: bool,
     ) -> Result<Nara, NaraError> {
         let (store, report) = Store::open(data_dir, keys.as_ref(), recover_lost_key)?;
+        let content_db = store::content_db::ContentDb::open(store.dir())?;
         tracing::info!(
             created = report.created,
             migrated_from = report.migrated_from,
@@ -100,6 +103,7 @@ impl Nara {
             clock,
             report,
             region: sync::engine::RegionState::default(),
+            content_db,
         };
         // Photo files a crash left without a committed row (written, then killed before
         // the message's transaction). Nothing refers to them; young ones are left alone
@@ -153,6 +157,11 @@ impl Nara {
         chat::Chat { nara: self }
     }
 
+    /// Self-care content: articles, assignment, search, the offline cache.
+    pub fn content(&self) -> content::Content<'_> {
+        content::Content { nara: self }
+    }
+
     /// Sync with the region: login, upload, download, status.
     pub fn region(&self) -> sync::engine::Region<'_> {
         sync::engine::Region { nara: self }
@@ -196,15 +205,18 @@ impl Nara {
         Ok(self.store.read(|c, _| repo::pending_uploads(c))?)
     }
 
-    /// Logout: deletes every row, the database files, the photo files, the wrapped key
-    /// and the platform key. Irreversible.
+    /// Logout: deletes every row, the database files (`content.db` included), the photo
+    /// files, the wrapped key and the platform key. Irreversible.
     pub fn wipe(self) -> Result<(), NaraError> {
         let Nara {
             store,
             keys,
             observers,
+            content_db,
             ..
         } = self;
+        // Closed before the store removes its files.
+        drop(content_db);
         let photos = store::files::PhotoFiles::new(store.dir());
         store.wipe(keys.as_ref())?;
         photos.remove_all()?;

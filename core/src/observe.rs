@@ -50,6 +50,9 @@ pub enum Change {
     /// A notice arrived or changed, was opened or answered, or a form draft was saved
     /// or submitted.
     NoticesChanged,
+    /// Self-care content changed: an article stored, removed or evicted, or the
+    /// assignment list replaced.
+    ContentChanged,
     /// The store was wiped.
     Wiped,
 }

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (4, "sync", include_str!("migrations/004_sync.sql")),
     (5, "chat", include_str!("migrations/005_chat.sql")),
     (6, "notices", include_str!("migrations/006_notices.sql")),
+    (7, "content", include_str!("migrations/007_content.sql")),
 ];
 
 /// The schema version this build writes: the last migration's.

@@ -9,6 +9,7 @@
 //! changes nothing on disk.
 
 pub mod chat;
+pub mod content_db;
 pub mod crypto;
 pub mod files;
 pub mod key;
@@ -387,6 +388,9 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         }
+        // The public content cache goes too: which articles are cached says a little
+        // about whose phone this was.
+        content_db::remove_files(&dir)?;
         keys.forget().map_err(StoreError::KeyProvider)?;
         Ok(())
     }
