@@ -553,16 +553,20 @@ pub fn search(
 ) -> Result<Vec<RawHit>, StoreError> {
     let title_query = format!("title : ({query})");
     let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.language, a.title, a.summary, a.plain,
-                bm25(articles_fts, 10.0, 4.0, 1.0) AS rank,
-                a.seq IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?2)
-                    AS in_title
-         FROM articles_fts JOIN articles a ON a.seq = articles_fts.rowid
-         WHERE articles_fts MATCH ?1
-           AND (a.language = ?3 OR (a.language = 'sv' AND NOT EXISTS (
-                SELECT 1 FROM articles p WHERE p.id = a.id AND p.language = ?3)))
-         ORDER BY in_title DESC, rank
-         LIMIT ?4",
+        // Rank on row numbers only, then read the texts of the few rows kept: sorting
+        // every match with its body would copy them all through the sorter.
+        "SELECT a.id, a.language, a.title, a.summary, a.plain, h.rank
+         FROM (SELECT a.seq AS seq, bm25(articles_fts, 10.0, 4.0, 1.0) AS rank,
+                      a.seq IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?2)
+                          AS in_title
+               FROM articles_fts JOIN articles a ON a.seq = articles_fts.rowid
+               WHERE articles_fts MATCH ?1
+                 AND (a.language = ?3 OR (a.language = 'sv' AND NOT EXISTS (
+                      SELECT 1 FROM articles p WHERE p.id = a.id AND p.language = ?3)))
+               ORDER BY in_title DESC, rank
+               LIMIT ?4) h
+         JOIN articles a ON a.seq = h.seq
+         ORDER BY h.in_title DESC, h.rank",
     )?;
     let mut rows = stmt.query(params![
         query,
