@@ -60,6 +60,8 @@ pub struct SyncReport {
     pub messages_received: u64,
     /// Appointment notices that arrived or changed in this run.
     pub notices_received: u64,
+    /// Self-care article versions stored in this run (new or changed).
+    pub articles_received: u64,
     /// True when everything was sent and the download finished.
     pub finished: bool,
     /// Requests sent.

@@ -49,6 +49,8 @@ pub const SCOPES: &[&str] = &[
     "patient/Task.c",
     "patient/Questionnaire.r",
     "patient/QuestionnaireResponse.c",
+    "patient/DocumentReference.rs",
+    "patient/List.rs",
 ];
 
 /// A boxed future, for traits implemented by the shells.

@@ -30,6 +30,7 @@ use crate::store::outbox::{self, Entity};
 /// Builds the incremental search URL of a resource type.
 type SearchUrl<'a> = dyn Fn(&str) -> Result<Url, SyncError> + Sync + 'a;
 /// Stores the newest `lastUpdated` seen for a resource type.
+mod content;
 mod notices;
 
 type SaveCursor<'a> = dyn Fn(&str, Option<Timestamp>) -> Result<(), SyncError> + Sync + 'a;
@@ -246,6 +247,8 @@ pub struct SyncReport {
     pub messages_received: u64,
     /// Appointment notices that arrived or changed in this run.
     pub notices_received: u64,
+    /// Self-care article versions stored in this run (new or changed).
+    pub articles_received: u64,
     /// True when everything was sent and the download finished.
     pub finished: bool,
     /// Requests sent.
@@ -1134,6 +1137,9 @@ impl Region<'_> {
             .await?;
         complete &= self
             .download_notices(base, &patient, &search, &save_cursor, deadline, report)
+            .await?;
+        complete &= self
+            .download_content(base, &patient, &save_cursor, deadline, report)
             .await?;
         Ok((thresholds, schedules, complete))
     }

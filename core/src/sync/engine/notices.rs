@@ -20,7 +20,7 @@ use crate::sync::fhir::{self, appointment};
 impl Region<'_> {
     /// GETs `path` (relative to the FHIR base) as JSON; `None` when the network failed
     /// or the server said no (the caller keeps what it had and tries next time).
-    async fn get_json(
+    pub(super) async fn get_json(
         &self,
         base: &Url,
         path: &str,

@@ -24,6 +24,7 @@ pub mod appointment;
 pub mod bundle;
 pub mod care_plan;
 pub mod communication;
+pub mod document;
 pub mod goal;
 mod json;
 pub mod observation;
