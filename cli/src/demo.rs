@@ -662,7 +662,31 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         )
     };
 
-    // 11. Privacy.
+    // 11. Self-care content.
+    scene.story.heading(
+        "Egenvård: artiklar från mottagningen",
+        "Self-care: articles from the care team",
+    );
+    let content = {
+        let story = &scene.story;
+        let clock = &scene.clock;
+        let nara = &scene.nara;
+        let red = scene
+            .entered
+            .iter()
+            .rev()
+            .find(|r| r.triage.band == Band::Red && r.kind() == ReadingKind::BloodPressure);
+        crate::demo_content::content_step(
+            ctx,
+            nara,
+            link.as_ref(),
+            red,
+            &|| clock.set(nara.now().max(Timestamp::now())),
+            &|line| story.say(line),
+        )
+    };
+
+    // 12. Privacy.
     scene.story.heading(
         "Integritetskontroll: klartext i datakatalogen?",
         "Privacy check: plaintext in the data dir?",
@@ -686,7 +710,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
     ));
     scene.story.say(format!("  {hits} plaintext hits"));
 
-    // 12. Integrity.
+    // 13. Integrity.
     scene
         .story
         .heading("Databasens integritet", "Database integrity");
@@ -718,6 +742,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
             "region": region,
             "chat": chat,
             "notices": notices,
+            "content": content,
         }))?;
     }
     if hits > 0 || !integrity {

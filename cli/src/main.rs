@@ -7,6 +7,7 @@
 mod commands;
 mod demo;
 mod demo_chat;
+mod demo_content;
 mod demo_notices;
 mod demo_region;
 mod render;
@@ -84,6 +85,8 @@ enum Command {
     /// Forms from the region (health declarations): fill in, save a draft, submit.
     #[command(subcommand)]
     Form(commands::form::FormCmd),
+    /// Self-care content from the region: list, read, search (offline).
+    Content(commands::content::ContentArgs),
     /// Run a scripted patient story in a temporary store, then sync it with the test
     /// region (started on loopback; --region URL to use a running one, --offline for none).
     Demo(demo::DemoArgs),
@@ -167,6 +170,7 @@ fn main() -> ExitCode {
         Command::Notices => commands::notices::list(&ctx),
         Command::Notice(cmd) => commands::notices::run(&ctx, cmd),
         Command::Form(cmd) => commands::form::run(&ctx, cmd),
+        Command::Content(args) => commands::content::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, &args),
     };
     match result {

@@ -1,6 +1,7 @@
 //! One module per command group, plus what they share: the context and opening the store.
 
 pub mod chat;
+pub mod content;
 pub mod form;
 pub mod init;
 pub mod notices;

@@ -213,13 +213,17 @@ fn find_id(ctx: &Ctx, nara: &nara_core::Nara, id: &str) -> anyhow::Result<Readin
     }
 }
 
-/// Prints a stored reading.
-pub fn print_reading(ctx: &Ctx, r: &Reading) -> anyhow::Result<()> {
+/// Prints a stored reading (with "what to do now" when an advice article is stored).
+pub fn print_reading(ctx: &Ctx, nara: &nara_core::Nara, r: &Reading) -> anyhow::Result<()> {
     if ctx.json {
         return print_json(r);
     }
     for line in render::reading_outcome(ctx, r) {
         println!("{line}");
+    }
+    let preferred = super::content::preferred_for(ctx.lang);
+    if let Some(id) = super::content::advice_article_id(nara, r, preferred)? {
+        println!("{}", super::content::advice_line(ctx, &id));
     }
     println!(
         "  {}",
@@ -235,14 +239,14 @@ pub fn run(ctx: &Ctx, cmd: ReadingCmd) -> anyhow::Result<()> {
             let new = args.to_new()?;
             let nara = ctx.open()?;
             let r = nara.readings().add(new)?;
-            print_reading(ctx, &r)
+            print_reading(ctx, &nara, &r)
         }
         ReadingCmd::Correct { id, reading } => {
             let new = reading.to_new()?;
             let nara = ctx.open()?;
             let old = find_id(ctx, &nara, &id)?;
             let r = nara.readings().correct(old, new)?;
-            print_reading(ctx, &r)
+            print_reading(ctx, &nara, &r)
         }
         ReadingCmd::List { kind, limit, all } => {
             let nara = ctx.open()?;
@@ -256,6 +260,22 @@ pub fn run(ctx: &Ctx, cmd: ReadingCmd) -> anyhow::Result<()> {
                 return print_json(&readings);
             }
             println!("{}", render::readings_table(ctx, &readings));
+            // One line per advice article, for the newest red or yellow reading it answers.
+            let preferred = super::content::preferred_for(ctx.lang);
+            let mut shown = Vec::new();
+            for r in readings.iter().filter(|r| r.superseded_by.is_none()) {
+                if let Some(id) = super::content::advice_article_id(&nara, r, preferred)? {
+                    if !shown.contains(&id) {
+                        println!(
+                            "{}  ({} · {})",
+                            super::content::advice_line(ctx, &id),
+                            render::local_time(r),
+                            render::short_id(r)
+                        );
+                        shown.push(id);
+                    }
+                }
+            }
             Ok(())
         }
     }
