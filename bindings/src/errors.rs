@@ -820,6 +820,61 @@ impl From<CoreError> for NoticeError {
     }
 }
 
+/// Errors of the self-care content in [`crate::content::Content`]. An article that is
+/// not on the device is no error: the calls return `null`/`nil` for it.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum ContentError {
+    /// An article id that cannot be one (1–64 of `A–Z a–z 0–9 - .`).
+    #[error("not a valid article id")]
+    InvalidArticleId,
+    /// An image id that cannot be one (1–64 of `A–Z a–z 0–9 - .`).
+    #[error("not a valid image id")]
+    InvalidImageId,
+    /// A reading id that is not a UUID.
+    #[error("not a valid reading id")]
+    InvalidReadingId,
+    /// No reading with this id.
+    #[error("no such reading")]
+    NoSuchReading,
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed; nothing was stored.
+    #[error("storage error: {detail}")]
+    Storage {
+        /// What failed, without patient data.
+        detail: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<Internal> for ContentError {
+    fn from(i: Internal) -> Self {
+        ContentError::Internal {
+            detail: i.message(),
+        }
+    }
+}
+
+impl From<CoreError> for ContentError {
+    fn from(e: CoreError) -> Self {
+        match common(&e) {
+            Common::KeyUnavailable => ContentError::KeyUnavailable,
+            Common::Storage(detail) => ContentError::Storage { detail },
+            Common::Internal(detail) => ContentError::Internal { detail },
+        }
+    }
+}
+
 /// One problem with the answers to one form item, for the patient.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct FormIssue {
@@ -1115,5 +1170,6 @@ closed_into!(
     SyncError,
     ChatError,
     NoticeError,
-    FormError
+    FormError,
+    ContentError
 );

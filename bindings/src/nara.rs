@@ -9,6 +9,7 @@ use tokio::task::AbortHandle;
 
 use crate::care_plan::CarePlan;
 use crate::chat::Chat;
+use crate::content::Content;
 use crate::errors::{Closed, Internal, NaraError, OpenError, SyncError};
 use crate::keys::{ForeignKeys, KeyProvider};
 use crate::notices::Notices;
@@ -208,6 +209,12 @@ impl Nara {
     /// calendar file, health declarations with drafts and submission, watches.
     pub fn notices(&self) -> Arc<Notices> {
         Arc::new(Notices::new(self.shared.clone()))
+    }
+
+    /// Self-care content: the article list (assigned first), reading as a sanitised
+    /// document, search, the article for a reading's advice, the storage budget, watches.
+    pub fn content(&self) -> Arc<Content> {
+        Arc::new(Content::new(self.shared.clone()))
     }
 
     /// Sync with the region: login, sync within a time budget, status.

@@ -16,6 +16,7 @@ val ALL_TESTS: Array<Class<*>> = arrayOf(
     SyncTest::class.java,
     ChatTest::class.java,
     NoticesTest::class.java,
+    ContentTest::class.java,
     ReadmeExampleTest::class.java,
 )
 
