@@ -322,6 +322,9 @@ pub struct Notice {
     pub practitioner: Option<Practitioner>,
     /// How to prepare (plain text from the clinic).
     pub preparation: Option<String>,
+    /// The same, as a sanitised document to render like an article: its
+    /// `nara:content/<id>` links open self-care articles.
+    pub preparation_document: Option<crate::content::Document>,
     /// The clinic's cut-off: cancel or reschedule in the app up to this many hours
     /// before the visit.
     pub cutoff_hours: i64,
@@ -358,6 +361,7 @@ impl From<NoticeView> for Notice {
             video_url: n.video_url,
             practitioner: n.practitioner,
             preparation: n.preparation,
+            preparation_document: v.preparation.map(Into::into),
             cutoff_hours: n.cutoff.as_hours(),
             questionnaire_id: n.questionnaire_id,
             state: v.state,

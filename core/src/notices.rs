@@ -42,6 +42,10 @@ pub struct NoticeView {
     pub can_change: bool,
     /// The health declaration's progress, if the notice has one.
     pub declaration: Option<DeclarationState>,
+    /// The preparation text as a sanitised document (the region may write it in the
+    /// content Markdown subset, with `nara:content/<id>` links to self-care articles):
+    /// render it like an article, so its links open the right article.
+    pub preparation: Option<crate::domain::content::Document>,
 }
 
 /// Where the health declaration of a notice stands.
@@ -174,7 +178,13 @@ impl Notices<'_> {
                 )
             })?),
         };
+        let preparation = stored
+            .notice
+            .preparation
+            .as_deref()
+            .map(crate::domain::content::render::parse);
         Ok(NoticeView {
+            preparation,
             notice: stored.notice,
             local: stored.local,
             state,

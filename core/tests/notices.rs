@@ -348,3 +348,26 @@ fn a_cat_form_becomes_a_score_reading_with_triage() {
     assert_eq!(stored.triage.band, reading.triage.band);
     let _ = SignedDuration::ZERO;
 }
+
+#[test]
+fn the_preparation_text_links_to_self_care_articles() {
+    use nara_core::domain::content::{ArticleId, LinkTarget, links};
+    let phone = Phone::new("2026-12-01T12:00:00Z");
+    let nara = phone.open();
+    let mut n = notice("a3");
+    n.preparation = Some(
+        "Läs [Så mäter du blodtrycket](nara:content/bp-measure) före besöket. \
+         [Klicka](javascript:alert(1))"
+            .into(),
+    );
+    nara.notices().store_from_region(&n).expect("stores");
+    let view = nara.notices().get("a3").expect("reads").expect("there");
+    let document = view.preparation.expect("a document");
+    assert_eq!(
+        links(&document),
+        vec![LinkTarget::Article(
+            ArticleId::parse("bp-measure").expect("id")
+        )],
+        "the article link stays, the script link is text"
+    );
+}
