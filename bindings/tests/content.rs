@@ -6,31 +6,17 @@
 //! and Swift under `tests/bindings/`.
 #![cfg(feature = "test-hooks")]
 
+mod common;
+use common::XorKeys;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nara_ffi::content::{
     ArticleSummary, Block, ContentLanguage, ContentListener, DebugArticleImage, Inline, LinkTarget,
 };
-use nara_ffi::errors::{CallbackError, ContentError, KeyError};
-use nara_ffi::keys::KeyProvider;
+use nara_ffi::errors::{CallbackError, ContentError};
 use nara_ffi::nara::Nara;
 use nara_ffi::observe::StopReason;
-
-/// Test-only key provider: XOR with a byte. Never use outside tests.
-struct XorKeys(u8);
-
-impl KeyProvider for XorKeys {
-    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyError> {
-        Ok(data_key.iter().map(|b| b ^ self.0).collect())
-    }
-    fn unwrap_key(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyError> {
-        Ok(wrapped.iter().map(|b| b ^ self.0).collect())
-    }
-    fn forget(&self) -> Result<(), KeyError> {
-        Ok(())
-    }
-}
 
 async fn open(dir: &tempfile::TempDir) -> Arc<Nara> {
     Nara::open(dir.path().display().to_string(), Arc::new(XorKeys(0x5c)))

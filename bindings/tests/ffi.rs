@@ -2,30 +2,16 @@
 //! runtime, typed errors, listeners, cancellation and panics. The same stories run in
 //! real Kotlin and Swift under `tests/bindings/`.
 
+mod common;
+use common::XorKeys;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use nara_ffi::errors::{CallbackError, KeyError, NaraError, OpenError, ReadingError, ReadingField};
-use nara_ffi::keys::KeyProvider;
+use nara_ffi::errors::{CallbackError, NaraError, OpenError, ReadingError, ReadingField};
 use nara_ffi::nara::Nara;
 use nara_ffi::observe::{Change, ChangeListener, StopReason};
 use nara_ffi::readings::{ReadingFilter, ReadingsListener};
 use nara_ffi::types::{Band, Measurement, Metric, NewReading, QualityFlags, Reading, Source};
-
-/// Test-only key provider: XOR with a byte. Never use outside tests.
-struct XorKeys(u8);
-
-impl KeyProvider for XorKeys {
-    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyError> {
-        Ok(data_key.iter().map(|b| b ^ self.0).collect())
-    }
-    fn unwrap_key(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyError> {
-        Ok(wrapped.iter().map(|b| b ^ self.0).collect())
-    }
-    fn forget(&self) -> Result<(), KeyError> {
-        Ok(())
-    }
-}
 
 async fn open(dir: &tempfile::TempDir) -> Arc<Nara> {
     Nara::open(dir.path().display().to_string(), Arc::new(XorKeys(0x5a)))

@@ -22,6 +22,14 @@ pub struct Region {
     pub user: String,
 }
 
+impl Region {
+    /// Runs the care-team simulator (`tests/region/nurse`) against this region's FHIR
+    /// server; returns its stdout. Panics with its stderr if it fails.
+    pub fn nurse(&self, args: &[&str]) -> String {
+        crate::chat_run::nurse(&self.fhir_direct_url, args)
+    }
+}
+
 /// Starts the region (once per process; a running one is reused) and returns where it
 /// is. Panics with the script's output if it cannot start.
 pub fn region() -> &'static Region {

@@ -9,35 +9,12 @@ use std::time::Duration;
 use nara_core::domain::chat::{Author, DeliveryState, NewMessage, NewPhoto};
 use nara_core::sync::engine::SyncError;
 use nara_core::sync::test_login::TestLoginBrowser;
-use nara_core::sync::transport::{self, TransportConfig};
+use nara_core::sync::transport::{self};
 use nara_core::{Nara, PassphraseKeyProvider};
+use nara_tests::fault_proxy::dev_transport;
 use nara_tests::region::{Region, region};
 use serde_json::Value;
 use url::Url;
-
-fn dev() -> TransportConfig {
-    TransportConfig {
-        allow_http_loopback: true,
-        ..TransportConfig::default()
-    }
-}
-
-fn nurse(region: &Region, args: &[&str]) -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root");
-    let out = std::process::Command::new(root.join("tests/region/nurse"))
-        .args(args)
-        .env("NARA_FHIR_DIRECT_URL", &region.fhir_direct_url)
-        .output()
-        .expect("the nurse simulator runs");
-    assert!(
-        out.status.success(),
-        "nurse {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A small valid JPEG (one 1×1 scan) with `marker` inside its scan data.
 fn jpeg(marker: &[u8]) -> Vec<u8> {
@@ -83,7 +60,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// The photo's bytes as the region's server holds them.
 async fn binary_on_server(region: &Region, photo_id: &str) -> Vec<u8> {
-    let http = transport::client(&dev(), Duration::from_secs(30)).expect("client");
+    let http = transport::client(&dev_transport(), Duration::from_secs(30)).expect("client");
     let binary: Value = http
         .get(format!("{}/Binary/{photo_id}", region.fhir_direct_url))
         .header("Accept", "application/fhir+json")
@@ -98,7 +75,7 @@ async fn binary_on_server(region: &Region, photo_id: &str) -> Vec<u8> {
 }
 
 async fn communications(region: &Region, client_id: &str) -> Vec<Value> {
-    let http = transport::client(&dev(), Duration::from_secs(30)).expect("client");
+    let http = transport::client(&dev_transport(), Duration::from_secs(30)).expect("client");
     let url = format!(
         "{}/Communication?identifier=urn:ietf:rfc:3986|urn:uuid:{client_id}",
         region.fhir_direct_url
@@ -132,27 +109,24 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
     let region = region();
     let patient = "cecilia-1";
     let thread_id = format!("chat-{}", uuid_like());
-    nurse(
-        region,
-        &[
-            "thread",
-            patient,
-            &thread_id,
-            "--title",
-            "Frågor om blodtryck",
-            "--unit",
-            "Hjärtmottagningen Luleå",
-        ],
-    );
+    region.nurse(&[
+        "thread",
+        patient,
+        &thread_id,
+        "--title",
+        "Frågor om blodtryck",
+        "--unit",
+        "Hjärtmottagningen Luleå",
+    ]);
     let dir = tempfile::tempdir().expect("tempdir");
     let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("chat"))).expect("opens");
-    nara.region().set_transport(dev());
+    nara.region().set_transport(dev_transport());
     nara.region()
         .login(
             &Url::parse(&region.fhir_url).expect("url"),
             "nara-app",
             &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("cecilia", dev()),
+            &TestLoginBrowser::new("cecilia", dev_transport()),
         )
         .await
         .expect("logs in");
@@ -229,21 +203,18 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
     );
 
     // The nurse reads the first message and answers it.
-    nurse(region, &["read", patient, &sent[0].id]);
+    region.nurse(&["read", patient, &sent[0].id]);
     let nurse_photo = jpeg(b"NURSE-PHOTO");
     let photo_file = dir.path().join("instruktion.jpg");
     std::fs::write(&photo_file, &nurse_photo).expect("writes");
-    nurse(
-        region,
-        &[
-            "reply",
-            patient,
-            &thread_id,
-            "Hej Cecilia, vi ringer dig i eftermiddag.",
-            "--photo",
-            photo_file.to_str().expect("utf-8 path"),
-        ],
-    );
+    region.nurse(&[
+        "reply",
+        patient,
+        &thread_id,
+        "Hej Cecilia, vi ringer dig i eftermiddag.",
+        "--photo",
+        photo_file.to_str().expect("utf-8 path"),
+    ]);
     sync(&nara).await;
     let first = nara
         .chat()
@@ -285,7 +256,7 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
     assert_eq!(nara.chat().unread(&thread_id).expect("unread"), 0);
     sync(&nara).await;
     sync(&nara).await;
-    let listing = nurse(region, &["messages", patient, &thread_id]);
+    let listing = region.nurse(&["messages", patient, &thread_id]);
     assert!(
         listing.to_lowercase().contains("read"),
         "the region lists the patient's receipt: {listing}"
@@ -298,27 +269,24 @@ async fn a_push_carries_only_an_opaque_id_and_the_sync_it_starts_fetches_the_rep
     let region = region();
     let patient = "cecilia-1";
     let thread_id = format!("push-{}", uuid_like());
-    nurse(
-        region,
-        &[
-            "thread",
-            patient,
-            &thread_id,
-            "--title",
-            "Push",
-            "--unit",
-            "Vårdcentralen Kiruna",
-        ],
-    );
+    region.nurse(&[
+        "thread",
+        patient,
+        &thread_id,
+        "--title",
+        "Push",
+        "--unit",
+        "Vårdcentralen Kiruna",
+    ]);
     let dir = tempfile::tempdir().expect("tempdir");
     let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("push"))).expect("opens");
-    nara.region().set_transport(dev());
+    nara.region().set_transport(dev_transport());
     nara.region()
         .login(
             &Url::parse(&region.fhir_url).expect("url"),
             "nara-app",
             &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("cecilia", dev()),
+            &TestLoginBrowser::new("cecilia", dev_transport()),
         )
         .await
         .expect("logs in");
@@ -333,10 +301,7 @@ async fn a_push_carries_only_an_opaque_id_and_the_sync_it_starts_fetches_the_rep
             .count()
     };
     assert_eq!(unit_messages(&nara), 0);
-    nurse(
-        region,
-        &["reply", patient, &thread_id, "Provsvaren är klara."],
-    );
+    region.nurse(&["reply", patient, &thread_id, "Provsvaren är klara."]);
 
     // A shell that passes the whole notification instead of its id is told so, and
     // nothing is fetched on its behalf.

@@ -11,31 +11,11 @@ use nara_core::domain::content::{ArticleId, ContentLanguage};
 use nara_core::sync::test_login::TestLoginBrowser;
 use nara_core::sync::transport::TransportConfig;
 use nara_core::{Nara, PassphraseKeyProvider};
-use nara_tests::region::{Region, region, workspace_root};
+use nara_tests::fault_proxy::dev_transport;
+use nara_tests::region::region;
 use url::Url;
 
 const PATIENT: &str = "bertil-1";
-
-fn dev() -> TransportConfig {
-    TransportConfig {
-        allow_http_loopback: true,
-        ..TransportConfig::default()
-    }
-}
-
-fn nurse(region: &Region, args: &[&str]) -> String {
-    let out = std::process::Command::new(workspace_root().join("tests/region/nurse"))
-        .args(args)
-        .env("NARA_FHIR_DIRECT_URL", &region.fhir_direct_url)
-        .output()
-        .expect("the nurse simulator runs");
-    assert!(
-        out.status.success(),
-        "nurse {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn id(s: &str) -> ArticleId {
     ArticleId::parse(s).expect("article id")
@@ -44,7 +24,7 @@ fn id(s: &str) -> ArticleId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assigned_articles_read_offline_an_edit_fetches_one_and_the_budget_spares_them() {
     let region = region();
-    nurse(region, &["publish-fixtures"]);
+    region.nurse(&["publish-fixtures"]);
     // An article of this run, to edit later without touching the shared fixtures.
     let run = format!(
         "upd-{:x}",
@@ -61,42 +41,36 @@ async fn assigned_articles_read_offline_an_edit_fetches_one_and_the_budget_spare
     )
     .expect("writes");
     let body_path = body.to_str().expect("utf-8");
-    nurse(
-        region,
-        &[
-            "publish-article",
-            &run,
-            "--lang",
-            "sv",
-            "--file",
-            body_path,
-            "--title",
-            "Vila först",
-        ],
-    );
-    nurse(
-        region,
-        &[
-            "assign",
-            PATIENT,
-            "bp-measure-sv",
-            "diabetes-food-sv",
-            &format!("{run}-sv"),
-        ],
-    );
+    region.nurse(&[
+        "publish-article",
+        &run,
+        "--lang",
+        "sv",
+        "--file",
+        body_path,
+        "--title",
+        "Vila först",
+    ]);
+    region.nurse(&[
+        "assign",
+        PATIENT,
+        "bp-measure-sv",
+        "diabetes-food-sv",
+        &format!("{run}-sv"),
+    ]);
 
     let nara = Nara::open(
         &dir.path().join("data"),
         Arc::new(PassphraseKeyProvider::new("content")),
     )
     .expect("opens");
-    nara.region().set_transport(dev());
+    nara.region().set_transport(dev_transport());
     nara.region()
         .login(
             &Url::parse(&region.fhir_url).expect("url"),
             "nara-app",
             &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("bertil", dev()),
+            &TestLoginBrowser::new("bertil", dev_transport()),
         )
         .await
         .expect("logs in");
@@ -158,25 +132,22 @@ async fn assigned_articles_read_offline_an_edit_fetches_one_and_the_budget_spare
     );
 
     // The region edits one article: the next sync fetches that one only.
-    nara.region().set_transport(dev());
+    nara.region().set_transport(dev_transport());
     std::fs::write(
         &body,
         "# Vila före mätningen\n\nSitt still i fem minuter, med stöd för ryggen.\n",
     )
     .expect("writes");
-    nurse(
-        region,
-        &[
-            "publish-article",
-            &run,
-            "--lang",
-            "sv",
-            "--file",
-            body_path,
-            "--title",
-            "Vila först",
-        ],
-    );
+    region.nurse(&[
+        "publish-article",
+        &run,
+        "--lang",
+        "sv",
+        "--file",
+        body_path,
+        "--title",
+        "Vila först",
+    ]);
     let second = nara
         .region()
         .sync_now(Duration::from_secs(60), |_| {})

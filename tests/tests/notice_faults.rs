@@ -22,26 +22,12 @@ use nara_core::domain::questionnaire::{AnswerValue, Coding};
 use nara_core::{Nara, PassphraseKeyProvider};
 use nara_tests::SplitMix64;
 use nara_tests::fault_proxy::{FaultPlan, FaultProxy, ProxiedLogin, dev_transport, redirect_uri};
-use nara_tests::region::{Region, region, workspace_root};
+use nara_tests::region::{region, workspace_root};
 use serde_json::Value;
 use url::Url;
 
 const PATIENT: &str = "cecilia-1";
 const ANSWER_SYSTEM: &str = "https://nara.se/fhir/CodeSystem/halsodeklaration-svar";
-
-fn nurse(region: &Region, args: &[&str]) -> String {
-    let out = std::process::Command::new(workspace_root().join("tests/region/nurse"))
-        .args(args)
-        .env("NARA_FHIR_DIRECT_URL", &region.fhir_direct_url)
-        .output()
-        .expect("the nurse simulator runs");
-    assert!(
-        out.status.success(),
-        "nurse {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn iso(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -83,15 +69,12 @@ async fn every_answer_reaches_the_region_exactly_once_through_a_faulty_network()
     let started = Instant::now();
 
     let fixture = workspace_root().join("tests/region/fixtures/halsodeklaration.json");
-    nurse(
-        region,
-        &[
-            "questionnaire",
-            "halsodeklaration",
-            "--file",
-            fixture.to_str().expect("utf-8"),
-        ],
-    );
+    region.nurse(&[
+        "questionnaire",
+        "halsodeklaration",
+        "--file",
+        fixture.to_str().expect("utf-8"),
+    ]);
     let now = Timestamp::from_second(Timestamp::now().as_second()).expect("whole seconds");
     let ids: Vec<String> = (0..visits).map(|i| format!("nf-{seed:x}-{i}")).collect();
     for (i, id) in ids.iter().enumerate() {
@@ -115,7 +98,7 @@ async fn every_answer_reaches_the_region_exactly_once_through_a_faulty_network()
         if declares(i as u64) {
             args.extend(["--questionnaire", "halsodeklaration"]);
         }
-        nurse(region, &args);
+        region.nurse(&args);
     }
 
     let front = Url::parse(&region.fhir_url).expect("front URL");
@@ -227,7 +210,7 @@ async fn every_answer_reaches_the_region_exactly_once_through_a_faulty_network()
     for (i, id) in ids.iter().enumerate() {
         let i = i as u64;
         let seen: Value =
-            serde_json::from_str(&nurse(region, &["notice", PATIENT, id])).expect("JSON");
+            serde_json::from_str(&region.nurse(&["notice", PATIENT, id])).expect("JSON");
         assert_eq!(seen["receipts"]["count"], 1, "{id}: {seen}");
         let (responses, tasks) = match plan(i) {
             Plan::Confirm | Plan::Cancel => (1, 0),

@@ -15,38 +15,17 @@ use nara_core::domain::notice::{Answer, AnswerDelivery, NoticeError, NoticeState
 use nara_core::domain::questionnaire::{self, AnswerValue, Coding, Form, ItemKind};
 use nara_core::notices::DeclarationState;
 use nara_core::sync::test_login::TestLoginBrowser;
-use nara_core::sync::transport::{self, TransportConfig};
+use nara_core::sync::transport::{self};
 use nara_core::{Nara, NaraError, PassphraseKeyProvider};
+use nara_tests::fault_proxy::dev_transport;
 use nara_tests::region::{Region, region, workspace_root};
 use serde_json::Value;
 use url::Url;
 
 const ANSWER_SYSTEM: &str = "https://nara.se/fhir/CodeSystem/halsodeklaration-svar";
 
-fn dev() -> TransportConfig {
-    TransportConfig {
-        allow_http_loopback: true,
-        ..TransportConfig::default()
-    }
-}
-
-fn nurse(region: &Region, args: &[&str]) -> String {
-    let out = std::process::Command::new(workspace_root().join("tests/region/nurse"))
-        .args(args)
-        .env("NARA_FHIR_DIRECT_URL", &region.fhir_direct_url)
-        .output()
-        .expect("the nurse simulator runs");
-    assert!(
-        out.status.success(),
-        "nurse {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn notice_on_server(region: &Region, patient: &str, id: &str) -> Value {
-    serde_json::from_str(&nurse(region, &["notice", patient, id]))
-        .expect("nurse notice prints JSON")
+    serde_json::from_str(&region.nurse(&["notice", patient, id])).expect("nurse notice prints JSON")
 }
 
 fn unique(prefix: &str) -> String {
@@ -90,7 +69,7 @@ fn book(region: &Region, patient: &str, id: &str, start: Timestamp, questionnair
     if questionnaire {
         args.extend(["--questionnaire", "halsodeklaration"]);
     }
-    nurse(region, &args);
+    region.nurse(&args);
 }
 
 async fn sync(nara: &Nara) {
@@ -104,7 +83,7 @@ async fn sync(nara: &Nara) {
 
 fn open_phone(dir: &std::path::Path) -> Nara {
     let nara = Nara::open(dir, Arc::new(PassphraseKeyProvider::new("notices"))).expect("opens");
-    nara.region().set_transport(dev());
+    nara.region().set_transport(dev_transport());
     nara
 }
 
@@ -171,15 +150,12 @@ async fn a_notice_is_opened_declared_offline_confirmed_and_the_region_sees_each_
     let region = region();
     let patient = "anna-1";
     let fixture = workspace_root().join("tests/region/fixtures/halsodeklaration.json");
-    nurse(
-        region,
-        &[
-            "questionnaire",
-            "halsodeklaration",
-            "--file",
-            fixture.to_str().expect("utf-8"),
-        ],
-    );
+    region.nurse(&[
+        "questionnaire",
+        "halsodeklaration",
+        "--file",
+        fixture.to_str().expect("utf-8"),
+    ]);
     let form = questionnaire::parse_str(&std::fs::read_to_string(&fixture).expect("fixture"))
         .expect("the fixture is a usable form");
     let now = Timestamp::from_second(Timestamp::now().as_second()).expect("whole seconds");
@@ -223,7 +199,7 @@ async fn a_notice_is_opened_declared_offline_confirmed_and_the_region_sees_each_
             &Url::parse(&region.fhir_url).expect("url"),
             "nara-app",
             &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("anna", dev()),
+            &TestLoginBrowser::new("anna", dev_transport()),
         )
         .await
         .expect("logs in");
@@ -323,18 +299,15 @@ async fn a_notice_is_opened_declared_offline_confirmed_and_the_region_sees_each_
     n.open(&moved).expect("opens");
     let stale = n.answer(&moved, Answer::Confirm).expect("confirms offline");
     let new_start = now + SignedDuration::from_hours(24 * 15);
-    nurse(
-        region,
-        &[
-            "move",
-            patient,
-            &moved,
-            "--start",
-            &iso(new_start),
-            "--end",
-            &iso(new_start + SignedDuration::from_mins(30)),
-        ],
-    );
+    region.nurse(&[
+        "move",
+        patient,
+        &moved,
+        "--start",
+        &iso(new_start),
+        "--end",
+        &iso(new_start + SignedDuration::from_mins(30)),
+    ]);
 
     sync(&nara).await;
     sync(&nara).await;
@@ -350,7 +323,7 @@ async fn a_notice_is_opened_declared_offline_confirmed_and_the_region_sees_each_
         .as_str()
         .expect("the response's id")
         .to_owned();
-    let qr: Value = transport::client(&dev(), Duration::from_secs(30))
+    let qr: Value = transport::client(&dev_transport(), Duration::from_secs(30))
         .expect("client")
         .get(format!(
             "{}/QuestionnaireResponse/{qr_id}",
