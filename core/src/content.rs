@@ -419,6 +419,13 @@ impl Content<'_> {
         Ok(self.db().read(|c| db::image(c, image_id))?)
     }
 
+    /// The stored SHA-1 of an image (raw bytes, what the region's `Attachment.hash`
+    /// carries base64), if its bytes are on the device: sync compares it instead of
+    /// reading and hashing the image again.
+    pub fn image_sha1(&self, image_id: &ImageId) -> Result<Option<Vec<u8>>, NaraError> {
+        Ok(self.db().read(|c| db::image_sha1(c, image_id))?)
+    }
+
     /// Full-text search: the query is folded (`halsa` finds `hälsa`), each term is a
     /// prefix (`blodtr` finds `blodtryck`), every term must match; FTS5 syntax typed by
     /// the patient is matched as text. One hit per article, in `preferred` or, for an

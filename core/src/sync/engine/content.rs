@@ -113,11 +113,7 @@ impl Region<'_> {
                     let mut images = Vec::new();
                     let mut ok = true;
                     for image in &downloaded.images {
-                        let have = content.image(&image.id)?.map(|(_, bytes)| {
-                            ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &bytes)
-                                .as_ref()
-                                .to_vec()
-                        });
+                        let have = content.image_sha1(&image.id)?;
                         if have.is_some() && (image.sha1.is_none() || have == image.sha1) {
                             continue;
                         }
