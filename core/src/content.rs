@@ -258,7 +258,8 @@ impl Content<'_> {
     /// (`(id, content type, bytes)`; only the article's own images of the types in
     /// [`IMAGE_TYPES`] are kept; images not given keep bytes stored earlier). Replaces
     /// an older or equal version of the same id and language, its search entry in the
-    /// same transaction. Returns false if a newer version is already stored. Does not
+    /// same transaction. Returns false if nothing changed: a newer version is already
+    /// stored, or this very version (same `updated_at`) with no image bytes given. Does not
     /// enforce the budget: call [`Content::enforce_budget`] after a download.
     pub fn store_article(
         &self,

@@ -158,6 +158,15 @@ async fn assigned_articles_read_offline_an_edit_fetches_one_and_the_budget_spare
         second.articles_received, 1,
         "only the edited article: {second:?}"
     );
+    let third = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert_eq!(
+        third.articles_received, 0,
+        "nothing new, nothing counted: {third:?}"
+    );
     let read = content
         .read(&id(&run), ContentLanguage::Sv)
         .expect("reads")

@@ -319,21 +319,36 @@ fn remove_unreferenced_images(tx: &Transaction<'_>) -> Result<usize, StoreError>
 /// image bytes given, replacing an older or equal version of the same id and language
 /// in one transaction (row, FTS row, image list). Images the article ships but that
 /// are not given keep the bytes already stored (an image is fetched again only when
-/// its hash changed). Returns false, changing nothing, if a newer version is stored.
+/// its hash changed). Returns false, changing nothing, if a newer version is stored
+/// or this same version (same `updated_at`, body not evicted) comes again with no
+/// image bytes.
 pub fn upsert(
     tx: &Transaction<'_>,
     article: &Article,
     plain: &str,
     images: &[(ImageId, String, Vec<u8>)],
 ) -> Result<bool, StoreError> {
-    let stored: Option<u32> = tx
-        .prepare_cached("SELECT version FROM articles WHERE id = ?1 AND language = ?2")?
+    let stored: Option<(u32, String, bool)> = tx
+        .prepare_cached(
+            "SELECT version, updated_at, body IS NOT NULL FROM articles
+             WHERE id = ?1 AND language = ?2",
+        )?
         .query_row(params![article.id.as_str(), article.language.code()], |r| {
-            r.get(0)
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    if stored.is_some_and(|v| v > article.version) {
-        return Ok(false);
+    let updated_at = article.updated_at.to_string();
+    match stored {
+        Some((version, _, _)) if version > article.version => return Ok(false),
+        // The same version seen again (an inclusive `_lastUpdated` search returns the
+        // newest article once more), its body still here and no image bytes to add:
+        // nothing changes. An evicted stub takes its body back.
+        Some((version, at, true))
+            if version == article.version && at == updated_at && images.is_empty() =>
+        {
+            return Ok(false);
+        }
+        _ => {}
     }
     let topics = serde_json::to_string(&article.topics).map_err(decode_err)?;
     let image_refs = serde_json::to_string(&article.images).map_err(decode_err)?;
@@ -361,7 +376,7 @@ pub fn upsert(
                 plain,
                 topics,
                 image_refs,
-                article.updated_at.to_string(),
+                updated_at,
                 size,
             ],
             |r| r.get(0),
