@@ -144,6 +144,10 @@ pub struct QualityFlags {
     pub improper_position: bool,
     /// The sensor signal was weak.
     pub weak_signal: bool,
+    /// The pulse was outside the range the device can measure.
+    pub pulse_out_of_range: bool,
+    /// The device, its sensor or its test strip reported a fault.
+    pub device_fault: bool,
 }
 
 /// A triage band. Colour is never the only signal: every band has a symbol, a shape and

@@ -523,6 +523,14 @@ pub struct QualityFlags {
     /// The sensor reported a weak or unreliable signal.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weak_signal: bool,
+    /// The pulse was outside the range the device can measure (a cuff's pulse rate
+    /// range status).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pulse_out_of_range: bool,
+    /// The device reported a fault with itself, its sensor or its test strip (strip
+    /// error, sample too small, sensor malfunction, temperature out of range).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub device_fault: bool,
 }
 
 impl QualityFlags {
@@ -533,6 +541,8 @@ impl QualityFlags {
         irregular_pulse: false,
         improper_position: false,
         weak_signal: false,
+        pulse_out_of_range: false,
+        device_fault: false,
     };
 
     /// True if any flag is set.

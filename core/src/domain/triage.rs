@@ -727,6 +727,16 @@ fn quality_reason(q: &QualityFlags) -> LocalizedText {
         "svag signal från mätaren",
         "the device had a weak signal",
     );
+    add(
+        q.pulse_out_of_range,
+        "pulsen låg utanför mätarens område",
+        "the pulse was outside the device's range",
+    );
+    add(
+        q.device_fault,
+        "mätaren eller teststickan rapporterade ett fel",
+        "the device or test strip reported a fault",
+    );
     LocalizedText::new(
         format!("Mätningen kan vara osäker: {}", sv.join(", ")),
         format!("The measurement may be unreliable: {}", en.join(", ")),

@@ -240,6 +240,8 @@ pub fn quality_codes(q: &QualityFlags) -> Vec<&'static str> {
         (q.irregular_pulse, "irregular-pulse"),
         (q.improper_position, "improper-position"),
         (q.weak_signal, "weak-signal"),
+        (q.pulse_out_of_range, "pulse-out-of-range"),
+        (q.device_fault, "device-fault"),
     ]
     .into_iter()
     .filter_map(|(set, code)| set.then_some(code))

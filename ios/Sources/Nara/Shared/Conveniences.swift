@@ -15,7 +15,9 @@ extension QualityFlags {
         cuffFitPoor: false,
         irregularPulse: false,
         improperPosition: false,
-        weakSignal: false
+        weakSignal: false,
+        pulseOutOfRange: false,
+        deviceFault: false
     )
 }
 

@@ -99,6 +99,8 @@ val NO_FLAGS = QualityFlags(
     irregularPulse = false,
     improperPosition = false,
     weakSignal = false,
+    pulseOutOfRange = false,
+    deviceFault = false,
 )
 
 fun bloodPressure(

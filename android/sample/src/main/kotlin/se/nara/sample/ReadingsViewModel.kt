@@ -94,6 +94,8 @@ class ReadingsViewModel(application: Application) : AndroidViewModel(application
                     irregularPulse = false,
                     improperPosition = false,
                     weakSignal = false,
+                    pulseOutOfRange = false,
+                    deviceFault = false,
                 ),
                 note = null,
             )
