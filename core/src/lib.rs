@@ -7,6 +7,8 @@
 
 pub mod chat;
 pub mod content;
+pub mod device;
+pub mod devices;
 pub mod domain;
 pub mod error;
 pub mod notices;
@@ -160,6 +162,11 @@ impl Nara {
     /// Self-care content: articles, assignment, search, the offline cache.
     pub fn content(&self) -> content::Content<'_> {
         content::Content { nara: self }
+    }
+
+    /// Bluetooth measuring devices: decode, preview and import.
+    pub fn devices(&self) -> devices::Devices<'_> {
+        devices::Devices { nara: self }
     }
 
     /// Sync with the region: login, upload, download, status.
