@@ -1,0 +1,455 @@
+//! The devices area: from Bluetooth bytes to stored readings, and a device's memory
+//! imported twice stored once.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use nara_core::device::capture::{CaptureContext, DeviceInfo};
+use nara_core::device::ieee11073::Special;
+use nara_core::device::{Characteristic, DecodeProblem, NotAReading};
+use nara_core::devices::{DeviceValue, Preview, RejectedBecause};
+use nara_core::domain::reading::{Measurement, ReadingKind, Source};
+use nara_core::domain::triage::Band;
+use nara_core::{KeyProvider, Nara, PassphraseKeyProvider, ReadingFilter};
+
+const NOW: &str = "2026-11-24T12:00:00Z";
+
+struct Fixture {
+    nara: Nara,
+    _dir: tempfile::TempDir,
+}
+
+fn open() -> Fixture {
+    let dir = tempfile::tempdir().expect("dir");
+    let keys: Arc<dyn KeyProvider> = Arc::new(PassphraseKeyProvider::with_iterations("ble", 1000));
+    let now: Timestamp = NOW.parse().expect("time");
+    let nara = Nara::open_with_clock(dir.path(), keys, Arc::new(move || now)).expect("open");
+    Fixture { nara, _dir: dir }
+}
+
+fn stockholm() -> TimeZone {
+    TimeZone::get("Europe/Stockholm").expect("tz")
+}
+
+fn cuff() -> CaptureContext {
+    CaptureContext {
+        device: DeviceInfo::new("SN-4711", Some("Omron M7 Intelli IT")).expect("device"),
+        user: None,
+        tz: stockholm(),
+        received_at: NOW.parse().expect("time"),
+    }
+}
+
+/// A Date Time field.
+fn date_time(t: &jiff::civil::DateTime) -> Vec<u8> {
+    let mut out = (t.year() as u16).to_le_bytes().to_vec();
+    out.extend([
+        t.month() as u8,
+        t.day() as u8,
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+    ]);
+    out
+}
+
+/// A Blood Pressure Measurement in mmHg with a time stamp and pulse (flags 0x06),
+/// plus a user id (0x08) and status (0x10) when given. Whole numbers are SFLOATs with
+/// exponent 0.
+fn bp_record(
+    systolic: u16,
+    diastolic: u16,
+    at: &jiff::civil::DateTime,
+    user: Option<u8>,
+    status: Option<u16>,
+) -> DeviceValue {
+    let mut flags = 0x06u8;
+    if user.is_some() {
+        flags |= 0x08;
+    }
+    if status.is_some() {
+        flags |= 0x10;
+    }
+    let mut bytes = vec![flags];
+    for v in [systolic, diastolic, (systolic + 2 * diastolic) / 3] {
+        bytes.extend(v.to_le_bytes());
+    }
+    bytes.extend(date_time(at));
+    bytes.extend(72u16.to_le_bytes());
+    if let Some(u) = user {
+        bytes.push(u);
+    }
+    if let Some(s) = status {
+        bytes.extend(s.to_le_bytes());
+    }
+    DeviceValue {
+        characteristic: Characteristic::BloodPressureMeasurement,
+        bytes,
+    }
+}
+
+fn civil(s: &str) -> jiff::civil::DateTime {
+    s.parse().expect("civil time")
+}
+
+/// 100 records, one every 12 hours back from the morning of the 24th (local time).
+fn cuff_memory() -> Vec<DeviceValue> {
+    let start = civil("2026-11-24T07:30:00");
+    (0..100)
+        .map(|i| {
+            let at = start
+                .checked_sub(SignedDuration::from_hours(12 * i))
+                .expect("in range");
+            bp_record(118 + (i % 20) as u16, 76 + (i % 9) as u16, &at, None, None)
+        })
+        .collect()
+}
+
+#[test]
+fn a_cuffs_memory_imported_twice_is_stored_once() {
+    let f = open();
+    let devices = f.nara.devices();
+    let memory = cuff_memory();
+    let mut seen = Vec::new();
+    let first = devices
+        .import(&memory, &cuff(), |done, total| seen.push((done, total)))
+        .expect("imports");
+    assert_eq!((first.inserted, first.duplicates), (100, 0));
+    assert!(first.skipped.is_empty() && first.rejected.is_empty());
+    assert_eq!(seen.last(), Some(&(100, 100)), "progress reaches the total");
+    let ids: Vec<_> = f
+        .nara
+        .readings()
+        .list(&ReadingFilter::default())
+        .expect("list")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+
+    // The same memory again, as a new connection would deliver it.
+    let again = devices
+        .import(&cuff_memory(), &cuff(), |_, _| {})
+        .expect("imports");
+    assert_eq!((again.inserted, again.duplicates), (0, 100));
+    let readings = f
+        .nara
+        .readings()
+        .list(&ReadingFilter::default())
+        .expect("list");
+    assert_eq!(readings.len(), 100);
+    let mut again_ids: Vec<_> = readings.iter().map(|r| r.id).collect();
+    let mut ids = ids;
+    ids.sort();
+    again_ids.sort();
+    assert_eq!(ids, again_ids);
+    let r = readings
+        .iter()
+        .find(|r| r.effective_at == "2026-11-24T06:30:00Z".parse::<Timestamp>().expect("t"))
+        .expect("the newest record, 07:30 in Stockholm");
+    assert_eq!(r.utc_offset_seconds, 3600);
+    assert_eq!(
+        r.measurement,
+        Measurement::BloodPressure {
+            systolic: 118.0,
+            diastolic: 76.0,
+            pulse: Some(72.0)
+        }
+    );
+    match &r.source {
+        Source::Device {
+            device_id,
+            model,
+            record_key,
+        } => {
+            assert_eq!(device_id, "SN-4711");
+            assert_eq!(model.as_deref(), Some("Omron M7 Intelli IT"));
+            assert_eq!(record_key.as_deref(), Some("2026-11-24T07:30:00"));
+        }
+        other => panic!("a device reading: {other:?}"),
+    }
+}
+
+#[test]
+fn a_summer_record_imported_in_winter_keeps_summer_time() {
+    let f = open();
+    let july = bp_record(121, 79, &civil("2026-07-10T08:30:00"), None, None);
+    let report = f
+        .nara
+        .devices()
+        .import(&[july], &cuff(), |_, _| {})
+        .expect("imports");
+    assert_eq!(report.inserted, 1);
+    let r = &f
+        .nara
+        .readings()
+        .list(&ReadingFilter::default())
+        .expect("list")[0];
+    assert_eq!(r.effective_at.to_string(), "2026-07-10T06:30:00Z");
+    assert_eq!(r.utc_offset_seconds, 7200);
+}
+
+#[test]
+fn a_loose_cuff_or_movement_says_measure_again_instead_of_red() {
+    let f = open();
+    let at = civil("2026-11-24T08:00:00");
+    // Status bit 1: cuff fit too loose. 190 mmHg is red by the default thresholds.
+    let loose = bp_record(190, 95, &at, None, Some(0b10));
+    let (_, preview) = f.nara.devices().preview(&loose, &cuff()).expect("preview");
+    let Preview::Reading(r) = preview else {
+        panic!("a reading: {preview:?}")
+    };
+    assert_eq!(r.triage.band, Band::MeasureAgain);
+    assert_eq!(r.triage.value_band, Band::Red);
+    assert!(r.quality.cuff_fit_poor);
+    let reason = r.triage.reason_in(nara_core::domain::text::Lang::En);
+    assert!(reason.contains("cuff"), "{reason}");
+    assert_eq!(
+        f.nara.readings().count().expect("count"),
+        0,
+        "a preview stores nothing"
+    );
+
+    // Pulse rate range exceeded (bits 3–4 = 1) and body movement (bit 0).
+    let moved = bp_record(190, 95, &at, None, Some(0b1001));
+    let (_, preview) = f.nara.devices().preview(&moved, &cuff()).expect("preview");
+    let Preview::Reading(r) = preview else {
+        panic!("a reading: {preview:?}")
+    };
+    assert!(r.quality.body_movement && r.quality.pulse_out_of_range);
+    assert_eq!(r.triage.band, Band::MeasureAgain);
+
+    // The same values with a clean status are red.
+    let clean = bp_record(190, 95, &at, None, Some(0));
+    let (_, preview) = f.nara.devices().preview(&clean, &cuff()).expect("preview");
+    let Preview::Reading(r) = preview else {
+        panic!("a reading: {preview:?}")
+    };
+    assert_eq!(r.triage.band, Band::Red);
+}
+
+#[test]
+fn a_shared_cuff_imports_only_the_patients_user() {
+    let f = open();
+    let at = civil("2026-11-23T19:00:00");
+    let values = vec![
+        bp_record(130, 85, &at, Some(1), None),
+        bp_record(150, 95, &at, Some(2), None),
+        bp_record(128, 84, &civil("2026-11-23T20:00:00"), Some(0xFF), None),
+    ];
+    let cx = CaptureContext {
+        user: Some(1),
+        ..cuff()
+    };
+    let report = f
+        .nara
+        .devices()
+        .import(&values, &cx, |_, _| {})
+        .expect("imports");
+    assert_eq!(report.inserted, 2, "user 1 and the unknown user");
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].index, 1);
+    assert_eq!(
+        report.skipped[0].reason,
+        NotAReading::OtherUser { user_id: 2 }
+    );
+}
+
+#[test]
+fn bad_records_are_listed_and_the_rest_is_imported() {
+    let f = open();
+    let mut values = cuff_memory().into_iter().take(5).collect::<Vec<_>>();
+    // Record 1 is cut short inside the time stamp; record 3's clock is a day ahead;
+    // record 4 has no systolic value (NaN).
+    values[1].bytes.truncate(9);
+    values[3] = bp_record(120, 80, &civil("2026-11-25T13:00:00"), None, None);
+    values[4].bytes[1..3].copy_from_slice(&0x07FFu16.to_le_bytes());
+    let report = f
+        .nara
+        .devices()
+        .import(&values, &cuff(), |_, _| {})
+        .expect("imports the rest");
+    assert_eq!(report.inserted, 2);
+    assert_eq!(report.rejected.len(), 2);
+    let RejectedBecause::Decode(e) = &report.rejected[0].problem else {
+        panic!("{:?}", report.rejected[0])
+    };
+    assert_eq!(
+        (report.rejected[0].index, e.field, e.offset),
+        (1, "Time Stamp", 7)
+    );
+    assert!(matches!(e.problem, DecodeProblem::Truncated { .. }));
+    assert_eq!(report.rejected[1].index, 3);
+    assert!(matches!(
+        report.rejected[1].problem,
+        RejectedBecause::Invalid(_)
+    ));
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(
+        report.skipped[0].reason,
+        NotAReading::NoValue {
+            field: "Systolic",
+            special: Some(Special::NaN)
+        }
+    );
+    // Nothing of the refused records' values appears in the errors.
+    assert!(!format!("{e}").contains("120"));
+}
+
+#[test]
+fn intermediate_cuff_pressure_and_control_points_are_not_readings() {
+    let f = open();
+    let values = vec![
+        DeviceValue {
+            characteristic: Characteristic::IntermediateCuffPressure,
+            // mmHg, no options: cuff 142, the two unused fields NaN.
+            bytes: vec![0x00, 0x8E, 0x00, 0xFF, 0x07, 0xFF, 0x07],
+        },
+        DeviceValue {
+            characteristic: Characteristic::DateTime,
+            bytes: vec![0xEA, 0x07, 11, 24, 8, 0, 0],
+        },
+    ];
+    let report = f
+        .nara
+        .devices()
+        .import(&values, &cuff(), |_, _| {})
+        .expect("imports");
+    assert_eq!(report.inserted, 0);
+    let reasons: Vec<_> = report.skipped.iter().map(|s| s.reason).collect();
+    assert_eq!(
+        reasons,
+        [NotAReading::InProgress, NotAReading::NotAMeasurement]
+    );
+}
+
+fn glucose(
+    seq: u16,
+    at: &str,
+    sfloat: u16,
+    mol_per_l: bool,
+    type_location: u8,
+    context: bool,
+) -> DeviceValue {
+    // Flags: bit 1 concentration present, bit 2 unit, bit 4 context follows.
+    let mut flags = 0x02u8;
+    if mol_per_l {
+        flags |= 0x04;
+    }
+    if context {
+        flags |= 0x10;
+    }
+    let mut bytes = vec![flags];
+    bytes.extend(seq.to_le_bytes());
+    bytes.extend(date_time(&civil(at)));
+    bytes.extend(sfloat.to_le_bytes());
+    bytes.push(type_location);
+    DeviceValue {
+        characteristic: Characteristic::GlucoseMeasurement,
+        bytes,
+    }
+}
+
+fn meal_context(seq: u16, meal: u8) -> DeviceValue {
+    let mut bytes = vec![0x02];
+    bytes.extend(seq.to_le_bytes());
+    bytes.push(meal);
+    DeviceValue {
+        characteristic: Characteristic::GlucoseMeasurementContext,
+        bytes,
+    }
+}
+
+#[test]
+fn a_glucose_meters_memory_with_contexts_and_a_control_test() {
+    let f = open();
+    let meter = CaptureContext {
+        device: DeviceInfo::new("GM-0042", Some("Contour Next One")).expect("device"),
+        ..cuff()
+    };
+    // Capillary whole blood from a finger: type 1, location 1 → 0x11.
+    let values = vec![
+        // 5.6 mmol/L as 5.6e-3 mol/L: exponent -4 (0xC), mantissa 56.
+        glucose(1, "2026-11-22T07:10:00", 0xC038, true, 0x11, true),
+        meal_context(1, 3),
+        // 101 mg/dL as 101e-5 kg/L: exponent -5 (0xB), mantissa 101.
+        glucose(2, "2026-11-22T12:40:00", 0xB065, false, 0x11, false),
+        // Control solution (type 10), not the patient.
+        glucose(3, "2026-11-23T09:00:00", 0xB064, false, 0x4A, false),
+        glucose(4, "2026-11-23T18:30:00", 0xC085, true, 0x11, true),
+        meal_context(4, 2),
+        // A context whose measurement is not in this import.
+        meal_context(9, 1),
+    ];
+    let report = f
+        .nara
+        .devices()
+        .import(&values, &meter, |_, _| {})
+        .expect("imports");
+    assert_eq!(report.inserted, 3);
+    let reasons: Vec<_> = report.skipped.iter().map(|s| (s.index, s.reason)).collect();
+    assert_eq!(
+        reasons,
+        [
+            (3, NotAReading::ControlSolution),
+            (6, NotAReading::ContextWithoutMeasurement)
+        ]
+    );
+    let mut values: Vec<_> = f
+        .nara
+        .readings()
+        .list(&ReadingFilter {
+            kind: Some(ReadingKind::BloodGlucose),
+            ..ReadingFilter::default()
+        })
+        .expect("list")
+        .into_iter()
+        .map(|r| (r.effective_at.to_string(), r.measurement))
+        .collect();
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        values,
+        [
+            (
+                "2026-11-22T06:10:00Z".to_owned(),
+                Measurement::BloodGlucose { mmol_per_l: 5.6 }
+            ),
+            (
+                "2026-11-22T11:40:00Z".to_owned(),
+                Measurement::BloodGlucose { mmol_per_l: 5.6 }
+            ),
+            (
+                "2026-11-23T17:30:00Z".to_owned(),
+                Measurement::BloodGlucose { mmol_per_l: 13.3 }
+            ),
+        ]
+    );
+    // Again: nothing new, the sequence numbers and times identify the records.
+    let again = f
+        .nara
+        .devices()
+        .import(&values_again(), &meter, |_, _| {})
+        .expect("imports");
+    assert_eq!((again.inserted, again.duplicates), (0, 1));
+}
+
+fn values_again() -> Vec<DeviceValue> {
+    vec![glucose(
+        2,
+        "2026-11-22T12:40:00",
+        0xB065,
+        false,
+        0x11,
+        false,
+    )]
+}
+
+#[test]
+fn a_device_id_must_be_printable_and_short() {
+    assert!(DeviceInfo::new("", None).is_err());
+    assert!(DeviceInfo::new("   ", None).is_err());
+    assert!(DeviceInfo::new("SN\u{7}1", None).is_err());
+    assert!(DeviceInfo::new(&"x".repeat(65), None).is_err());
+    let ok = DeviceInfo::new(" SN-1 ", Some("  ")).expect("trimmed");
+    assert_eq!((ok.device_id.as_str(), ok.model), ("SN-1", None));
+}
