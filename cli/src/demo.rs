@@ -589,7 +589,18 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         scene.story.say(format!("  other             × {other}"));
     }
 
-    // 8. Sync with the region.
+    // 8. A Bluetooth cuff hands over its memory.
+    scene.story.heading(
+        "Annas blodtrycksmätare (Bluetooth) lämnar över sitt minne",
+        "Anna's Bluetooth cuff hands over its memory",
+    );
+    scene.clock.set(scene.nara.now().max(Timestamp::now()));
+    let device = {
+        let story = &scene.story;
+        crate::demo_device::device_step(ctx, &scene.nara, &scene.tz, &|line| story.say(line))
+    };
+
+    // 9. Sync with the region.
     let region = if args.offline {
         None
     } else {
@@ -612,7 +623,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         None => (serde_json::Value::Null, None),
     };
 
-    // 9. Chat with the care team.
+    // 10. Chat with the care team.
     scene.story.heading(
         "Anna skriver till mottagningen",
         "Anna writes to the care team",
@@ -643,7 +654,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         }
     };
 
-    // 10. An appointment notice with a health declaration.
+    // 11. An appointment notice with a health declaration.
     scene.story.heading(
         "Kallelse till återbesök med hälsodeklaration",
         "A notice of a follow-up visit with a health declaration",
@@ -662,7 +673,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         )
     };
 
-    // 11. Self-care content.
+    // 12. Self-care content.
     scene.story.heading(
         "Egenvård: artiklar från mottagningen",
         "Self-care: articles from the care team",
@@ -686,7 +697,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
         )
     };
 
-    // 12. Privacy.
+    // 13. Privacy.
     scene.story.heading(
         "Integritetskontroll: klartext i datakatalogen?",
         "Privacy check: plaintext in the data dir?",
@@ -710,7 +721,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
     ));
     scene.story.say(format!("  {hits} plaintext hits"));
 
-    // 13. Integrity.
+    // 14. Integrity.
     scene
         .story
         .heading("Databasens integritet", "Database integrity");
@@ -743,6 +754,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<()> {
             "chat": chat,
             "notices": notices,
             "content": content,
+            "device": device,
         }))?;
     }
     if hits > 0 || !integrity {

@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 mod demo_chat;
 mod demo_content;
+mod demo_device;
 mod demo_notices;
 mod demo_region;
 mod render;
@@ -87,6 +88,9 @@ enum Command {
     Form(commands::form::FormCmd),
     /// Self-care content from the region: list, read, search (offline).
     Content(commands::content::ContentArgs),
+    /// Bluetooth measuring devices: decode a characteristic value, import stored records.
+    #[command(subcommand)]
+    Device(commands::device::DeviceCmd),
     /// Run a scripted patient story in a temporary store, then sync it with the test
     /// region (started on loopback; --region URL to use a running one, --offline for none).
     Demo(demo::DemoArgs),
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
         Command::Notice(cmd) => commands::notices::run(&ctx, cmd),
         Command::Form(cmd) => commands::form::run(&ctx, cmd),
         Command::Content(args) => commands::content::run(&ctx, args),
+        Command::Device(cmd) => commands::device::run(&ctx, cmd),
         Command::Demo(args) => demo::run(&ctx, &args),
     };
     match result {

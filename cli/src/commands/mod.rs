@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod content;
+pub mod device;
 pub mod form;
 pub mod init;
 pub mod notices;

@@ -1,0 +1,130 @@
+//! The demo's Bluetooth step: Anna pairs her blood-pressure cuff, and the app reads
+//! its memory (four stored measurements, the newest taken with the cuff too loose).
+//! The values are the bytes a real cuff sends (Blood Pressure Measurement, 0x2A35);
+//! the core decodes them as the apps would. The memory is read again, as at the next
+//! connection, and nothing new is stored: each record's id comes from the device,
+//! its clock and the kind.
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, Zoned};
+use nara_core::Nara;
+use nara_core::device::Characteristic;
+use nara_core::device::capture::{CaptureContext, DeviceInfo};
+use nara_core::devices::{DeviceValue, Preview};
+use nara_core::domain::text::{Lang, LocalizedText};
+
+use crate::commands::Ctx;
+use crate::commands::device::{print_report, report_json};
+use crate::render;
+
+fn tr(lang: Lang, sv: &str, en: &str) -> String {
+    LocalizedText::new(sv, en).get(lang).to_owned()
+}
+
+/// One stored record as the cuff sends it: mmHg, time stamp, pulse, user 1 and the
+/// measurement status (flags 0x1E).
+fn record(systolic: u16, diastolic: u16, pulse: u16, at: &Zoned, status: u16) -> DeviceValue {
+    let mut bytes = vec![0x1E];
+    for v in [systolic, diastolic, (systolic + 2 * diastolic) / 3] {
+        bytes.extend(v.to_le_bytes());
+    }
+    bytes.extend((at.year() as u16).to_le_bytes());
+    bytes.extend([
+        at.month() as u8,
+        at.day() as u8,
+        at.hour() as u8,
+        at.minute() as u8,
+        at.second() as u8,
+    ]);
+    bytes.extend(pulse.to_le_bytes());
+    bytes.push(1);
+    bytes.extend(status.to_le_bytes());
+    DeviceValue {
+        characteristic: Characteristic::BloodPressureMeasurement,
+        bytes,
+    }
+}
+
+/// Runs the step; never fails the demo (a failure is printed and reported in JSON).
+pub fn device_step(
+    ctx: &Ctx,
+    nara: &Nara,
+    tz: &TimeZone,
+    say: &dyn Fn(String),
+) -> serde_json::Value {
+    match run(ctx, nara, tz, say) {
+        Ok(v) => v,
+        Err(e) => {
+            say(render::alert(ctx, &format!("  ✗ {e:#}")));
+            serde_json::json!({ "error": e.to_string() })
+        }
+    }
+}
+
+fn run(
+    ctx: &Ctx,
+    nara: &Nara,
+    tz: &TimeZone,
+    say: &dyn Fn(String),
+) -> anyhow::Result<serde_json::Value> {
+    let lang = ctx.lang;
+    let now = nara.now().to_zoned(tz.clone());
+    let ago = |minutes: i64| -> anyhow::Result<Zoned> {
+        Ok(now
+            .checked_sub(SignedDuration::from_mins(minutes))?
+            .round(jiff::Unit::Minute)?)
+    };
+    // Oldest first, as the cuff reports its memory.
+    let memory = vec![
+        record(132, 84, 68, &ago(26 * 60)?, 0),
+        record(129, 82, 66, &ago(14 * 60)?, 0),
+        // Bit 1: cuff fit too loose; bit 0: body movement.
+        record(151, 93, 74, &ago(9)?, 0b11),
+        record(134, 85, 69, &ago(5)?, 0),
+    ];
+    let cx = CaptureContext {
+        device: DeviceInfo::new("20240117-0815", Some("Omron M7 Intelli IT"))?,
+        user: Some(1),
+        tz: tz.clone(),
+        received_at: Timestamp::now(),
+    };
+    let devices = nara.devices();
+
+    let newest = &memory[2];
+    let hex: Vec<String> = newest.bytes.iter().map(|b| format!("{b:02X}")).collect();
+    say(format!("  0x2A35 ← {}", hex.join(" ")));
+    if let (_, Preview::Reading(r)) = devices.preview(newest, &cx)? {
+        for line in render::reading_outcome(ctx, &r) {
+            say(format!("  {line}"));
+        }
+    }
+
+    let first = devices.import(&memory, &cx, |_, _| {})?;
+    say(format!(
+        "  {}",
+        tr(
+            lang,
+            "Första anslutningen: mätarens minne (4 mätningar)",
+            "First connection: the cuff's memory (4 measurements)"
+        )
+    ));
+    if !ctx.json {
+        print_report(ctx, &first);
+    }
+    let again = devices.import(&memory, &cx, |_, _| {})?;
+    say(format!(
+        "  {}",
+        tr(
+            lang,
+            "Nästa anslutning: samma minne igen, inget sparas två gånger",
+            "Next connection: the same memory again, nothing stored twice"
+        )
+    ));
+    if !ctx.json {
+        print_report(ctx, &again);
+    }
+    Ok(serde_json::json!({
+        "first_import": report_json(&first),
+        "second_import": report_json(&again),
+    }))
+}
