@@ -33,6 +33,7 @@ use super::ieee11073::{Medfloat, Special};
 use super::plx::{PlxDeviceStatus, PlxMeasurementStatus, SpO2Pr};
 use super::time::DeviceTime;
 use crate::domain::reading::{Measurement, Metric, NewReading, QualityFlags, Source};
+use crate::domain::text::LocalizedText;
 use crate::domain::units::{GlucoseUnit, round_to};
 
 /// The longest device id or model kept (a serial number, a system id, a model name).
@@ -124,6 +125,40 @@ pub enum NotAReading {
     /// The device says the measurement failed (weight "unsuccessful", an oximeter's
     /// "invalid measurement" or "sensor disconnected").
     Unsuccessful,
+}
+
+impl NotAReading {
+    /// Why the value was not stored, for the patient (Swedish and English).
+    pub fn text(&self) -> LocalizedText {
+        match self {
+            NotAReading::InProgress => LocalizedText::new(
+                "Mätningen pågår fortfarande.",
+                "The measurement is still in progress.",
+            ),
+            NotAReading::NotAMeasurement | NotAReading::ContextWithoutMeasurement => {
+                LocalizedText::new(
+                    "Mätaren skickade ingen mätning.",
+                    "The device sent no measurement.",
+                )
+            }
+            NotAReading::ControlSolution => LocalizedText::new(
+                "Ett test med kontrollvätska, inte ditt värde. Det sparas inte.",
+                "A control-solution test, not your value. It is not saved.",
+            ),
+            NotAReading::DemonstrationOrTestData => LocalizedText::new(
+                "Mätaren visar demonstrations- eller testvärden. De sparas inte.",
+                "The device shows demonstration or test values. They are not saved.",
+            ),
+            NotAReading::OtherUser { user_id } => LocalizedText::new(
+                format!("Uppmätt av användare {user_id} på mätaren, inte av dig."),
+                format!("Measured by user {user_id} of the device, not by you."),
+            ),
+            NotAReading::NoValue { .. } | NotAReading::Unsuccessful => LocalizedText::new(
+                "Mätaren kunde inte mäta. Mät igen.",
+                "The device could not measure. Measure again.",
+            ),
+        }
+    }
 }
 
 impl fmt::Display for NotAReading {
