@@ -1,0 +1,154 @@
+//! A blood-pressure cuff's memory against the real test region: 100 stored records
+//! imported twice (and once more after the sync) are 100 readings, and the FHIR server
+//! holds each once, with the device on the Observation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, Zoned};
+use nara_core::device::Characteristic;
+use nara_core::device::capture::{CaptureContext, DeviceInfo};
+use nara_core::devices::DeviceValue;
+use nara_core::sync::test_login::TestLoginBrowser;
+use nara_core::{Nara, PassphraseKeyProvider, ReadingFilter};
+use nara_tests::fault_proxy::{copies_on_server, dev_transport, redirect_uri};
+use nara_tests::region::region;
+use serde_json::Value;
+use url::Url;
+
+/// A Blood Pressure Measurement as a cuff stores it: mmHg, time stamp, pulse, user 1,
+/// measurement status (flags 0x1E).
+fn record(systolic: u16, diastolic: u16, at: &Zoned) -> DeviceValue {
+    let mut bytes = vec![0x1E];
+    for v in [systolic, diastolic, (systolic + 2 * diastolic) / 3] {
+        bytes.extend(v.to_le_bytes());
+    }
+    bytes.extend((at.year() as u16).to_le_bytes());
+    bytes.extend([
+        at.month() as u8,
+        at.day() as u8,
+        at.hour() as u8,
+        at.minute() as u8,
+        at.second() as u8,
+    ]);
+    bytes.extend(70u16.to_le_bytes());
+    bytes.push(1);
+    bytes.extend(0u16.to_le_bytes());
+    DeviceValue {
+        characteristic: Characteristic::BloodPressureMeasurement,
+        bytes,
+    }
+}
+
+/// The cuff's memory: 100 records, one every 6 hours back from an hour ago.
+fn memory(tz: &TimeZone) -> Vec<DeviceValue> {
+    let newest = Timestamp::now()
+        .to_zoned(tz.clone())
+        .round(jiff::Unit::Minute)
+        .expect("rounds")
+        .checked_sub(SignedDuration::from_hours(1))
+        .expect("in range");
+    (0..100i64)
+        .map(|i| {
+            let at = newest
+                .checked_sub(SignedDuration::from_hours(6 * i))
+                .expect("in range");
+            record(120 + (i % 25) as u16, 75 + (i % 12) as u16, &at)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cuffs_memory_imported_twice_reaches_the_region_once() {
+    let region = region();
+    let dir = tempfile::tempdir().expect("dir");
+    let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("cuff"))).expect("opens");
+    nara.region().set_transport(dev_transport());
+    nara.region()
+        .login(
+            &Url::parse(&region.fhir_url).expect("url"),
+            "nara-app",
+            &redirect_uri(),
+            &TestLoginBrowser::new(region.user.clone(), dev_transport()),
+        )
+        .await
+        .expect("logs in");
+
+    // A serial number of this run: the ids derive from it, so runs do not meet.
+    let serial = format!(
+        "E2E-{}",
+        Timestamp::now().as_nanosecond().rem_euclid(1 << 48)
+    );
+    let tz = TimeZone::get("Europe/Stockholm").expect("tz");
+    let cx = CaptureContext {
+        device: DeviceInfo::new(&serial, Some("Omron M7 Intelli IT")).expect("device"),
+        user: Some(1),
+        tz: tz.clone(),
+        received_at: Timestamp::now(),
+    };
+    let devices = nara.devices();
+    let first = devices
+        .import(&memory(&tz), &cx, |_, _| {})
+        .expect("imports");
+    let second = devices
+        .import(&memory(&tz), &cx, |_, _| {})
+        .expect("imports");
+    assert_eq!((first.inserted, first.duplicates), (100, 0));
+    assert_eq!((second.inserted, second.duplicates), (0, 100));
+
+    let synced = nara
+        .region()
+        .sync_now(Duration::from_secs(120), |_| {})
+        .await
+        .expect("syncs");
+    assert!(synced.finished, "{synced:?}");
+    assert_eq!(synced.created, 100, "{synced:?}");
+
+    // The next connection after the sync: still nothing new, nothing to send.
+    let third = devices
+        .import(&memory(&tz), &cx, |_, _| {})
+        .expect("imports");
+    assert_eq!((third.inserted, third.duplicates), (0, 100));
+    assert_eq!(nara.pending_uploads().expect("pending"), 0);
+    let again = nara
+        .region()
+        .sync_now(Duration::from_secs(60), |_| {})
+        .await
+        .expect("syncs");
+    assert_eq!(again.created + again.already_there, 0, "{again:?}");
+
+    let readings = nara
+        .readings()
+        .list(&ReadingFilter::default())
+        .expect("list");
+    assert_eq!(readings.len(), 100);
+    let ids: Vec<_> = readings.iter().map(|r| r.id).collect();
+    let copies = copies_on_server(&region.fhir_direct_url, &ids).await;
+    let not_once: Vec<_> = copies.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(
+        not_once.is_empty(),
+        "each reading on the server once: {not_once:?}"
+    );
+
+    // The device travels with the Observation (ADR 0007 §4): its serial as an
+    // identifier, its model as the display.
+    let http = nara_core::sync::transport::client(&dev_transport(), Duration::from_secs(30))
+        .expect("client");
+    let url = format!(
+        "{}/Observation?identifier=urn:ietf:rfc:3986|urn:uuid:{}",
+        region.fhir_direct_url, ids[0]
+    );
+    let bundle: Value = http
+        .get(url)
+        .header("Accept", "application/fhir+json")
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a Bundle");
+    let device = &bundle["entry"][0]["resource"]["device"];
+    assert_eq!(device["identifier"]["value"], serial.as_str(), "{device}");
+    assert_eq!(device["display"], "Omron M7 Intelli IT");
+}
