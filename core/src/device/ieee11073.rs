@@ -17,6 +17,7 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum Special {
     /// Not a number: the device has no valid value.
+    #[serde(rename = "nan")]
     NaN,
     /// Not at this resolution: the value does not fit the format's precision.
     NRes,
@@ -64,9 +65,10 @@ impl Decimal {
     }
 }
 
-/// A decoded IEEE-11073 number: a value, or the reason there is none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+/// A decoded IEEE-11073 number: a value, or the reason there is none. Serialises as
+/// a JSON number, or as the special's name (`"nan"`, `"n_res"`, `"positive_infinity"`,
+/// `"negative_infinity"`, `"reserved"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Medfloat {
     /// A number.
     Value(Decimal),
@@ -86,6 +88,15 @@ impl Medfloat {
     /// The value, if there is one.
     pub fn ok(self) -> Option<f64> {
         self.value().ok()
+    }
+}
+
+impl Serialize for Medfloat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Medfloat::Value(d) => serializer.serialize_f64(d.to_f64()),
+            Medfloat::Special(s) => s.serialize(serializer),
+        }
     }
 }
 
@@ -185,6 +196,22 @@ mod tests {
         // A reserved mantissa with a non-zero exponent is not a number either.
         assert_eq!(sf(0x17FF), Medfloat::Special(Special::Reserved));
         assert_eq!(sf(0xF800), Medfloat::Special(Special::Reserved));
+    }
+
+    #[test]
+    fn serialises_as_a_number_or_the_special_name() {
+        assert_eq!(
+            serde_json::to_string(&sf(0xF4B4)).ok(),
+            Some("120.4".into())
+        );
+        assert_eq!(
+            serde_json::to_string(&sf(0x07FF)).ok(),
+            Some("\"nan\"".into())
+        );
+        assert_eq!(
+            serde_json::to_string(&sf(0x0802)).ok(),
+            Some("\"negative_infinity\"".into())
+        );
     }
 
     #[test]

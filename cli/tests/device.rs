@@ -1,0 +1,165 @@
+//! End-to-end tests of `nara device decode | import`: the binary run as a process on a
+//! temporary data dir.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn key(data_dir: &Path) -> PathBuf {
+    data_dir
+        .parent()
+        .map(|p| p.join("test.key"))
+        .unwrap_or_else(|| "test.key".into())
+}
+
+fn nara(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nara"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--key-file")
+        .arg(key(data_dir))
+        .args(args)
+        .env_remove("NARA_PASSPHRASE")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run nara")
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("dir");
+    let data = tmp.path().join("data");
+    (tmp, data)
+}
+
+/// 121/80 mmHg, MAP 95, 2026-11-20 07:30, pulse 72, user 1, status 0.
+const BP: &str = "1E 79 00 50 00 5F 00 EA 07 0B 14 07 1E 00 48 00 01 00 00";
+/// The same cuff, the evening: 135/86, 19:45, cuff too loose (status bit 1).
+const BP_LOOSE: &str = "1E 87 00 56 00 5F 00 EA 07 0B 14 13 2D 00 48 00 01 02 00";
+
+#[test]
+fn decode_prints_the_fields_and_the_reading_it_would_create() {
+    let (_tmp, data) = data_dir();
+    let o = nara(
+        &data,
+        &[
+            "--json",
+            "device",
+            "decode",
+            "0x2a35",
+            BP,
+            "--tz",
+            "Europe/Stockholm",
+        ],
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["characteristic"], "Blood Pressure Measurement (0x2A35)");
+    let d = &v["decoded"];
+    assert_eq!(d["unit"], "MmHg");
+    assert_eq!(d["user_id"], 1);
+    assert_eq!(d["status"]["cuff_too_loose"], false);
+    assert_eq!(d["time_stamp"]["hours"], 7);
+    let r = &v["would_create"]["reading"];
+    assert_eq!(r["measurement"]["systolic"], 121.0);
+    assert_eq!(d["systolic"], 121.0, "an SFLOAT is a JSON number");
+    assert_eq!(r["effective_at"], "2026-11-20T06:30:00Z");
+    // Stores nothing.
+    let list = nara(&data, &["--json", "reading", "list"]);
+    let list: Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+
+    // For people: the measurement and the patient-facing outcome.
+    let o = nara(
+        &data,
+        &["--lang", "en", "device", "decode", "2A35", BP_LOOSE],
+    );
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("Measure again"), "{text}");
+    assert!(text.contains("the cuff did not fit"), "{text}");
+}
+
+#[test]
+fn import_twice_stores_once() {
+    let (_tmp, data) = data_dir();
+    let args = [
+        "--json",
+        "device",
+        "import",
+        "2A35",
+        BP,
+        BP_LOOSE,
+        "--device-id",
+        "SN-1",
+    ];
+    let first = nara(&data, &args);
+    assert!(first.status.success(), "{}", out(&first));
+    let first: Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert_eq!(
+        (first["inserted"].as_u64(), first["duplicates"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let again = nara(&data, &args);
+    let again: Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(
+        (again["inserted"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let list = nara(&data, &["--json", "reading", "list"]);
+    let list: Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn a_glucose_context_names_its_own_characteristic_and_bad_values_are_listed() {
+    let (_tmp, data) = data_dir();
+    // 5.6 mmol/L (0xC038 mol/L), seq 7, 2026-11-21 07:10, capillary finger, context
+    // follows; its context: meal = fasting. Then a value cut short.
+    let o = nara(
+        &data,
+        &[
+            "--json",
+            "device",
+            "import",
+            "2A18",
+            "16 0700 EA070B15070A00 38C0 11",
+            "2A34=02 0700 03",
+            "1E7900",
+        ],
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["inserted"], 1, "{v}");
+    assert_eq!(v["rejected"][0]["index"], 2);
+    assert_eq!(v["rejected"][0]["decode"]["field"], "Base Time", "{v}");
+}
+
+#[test]
+fn bad_input_and_undecodable_bytes_have_their_exit_codes() {
+    let (_tmp, data) = data_dir();
+    let unknown = nara(&data, &["device", "decode", "2A99", "00"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", out(&unknown));
+    assert!(out(&unknown).contains("2A99"));
+    let not_hex = nara(&data, &["device", "decode", "2A35", "zz"]);
+    assert_eq!(not_hex.status.code(), Some(2), "{}", out(&not_hex));
+    let short = nara(
+        &data,
+        &["--lang", "en", "device", "decode", "2A35", "1E 79 00 50"],
+    );
+    assert_eq!(short.status.code(), Some(3), "{}", out(&short));
+    assert!(
+        out(&short).contains("Diastolic at byte 3"),
+        "names the field and offset: {}",
+        out(&short)
+    );
+}
