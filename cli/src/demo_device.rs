@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
 use nara_core::Nara;
 use nara_core::device::Characteristic;
+use nara_core::device::blood_pressure::{BloodPressureMeasurement, MeasurementStatus};
 use nara_core::device::capture::{CaptureContext, DeviceInfo};
 use nara_core::devices::{DeviceValue, Preview};
 use nara_core::domain::text::{Lang, LocalizedText};
@@ -22,27 +23,25 @@ fn tr(lang: Lang, sv: &str, en: &str) -> String {
 }
 
 /// One stored record as the cuff sends it: mmHg, time stamp, pulse, user 1 and the
-/// measurement status (flags 0x1E).
-fn record(systolic: u16, diastolic: u16, pulse: u16, at: &Zoned, status: u16) -> DeviceValue {
-    let mut bytes = vec![0x1E];
-    for v in [systolic, diastolic, (systolic + 2 * diastolic) / 3] {
-        bytes.extend(v.to_le_bytes());
-    }
-    bytes.extend((at.year() as u16).to_le_bytes());
-    bytes.extend([
-        at.month() as u8,
-        at.day() as u8,
-        at.hour() as u8,
-        at.minute() as u8,
-        at.second() as u8,
-    ]);
-    bytes.extend(pulse.to_le_bytes());
-    bytes.push(1);
-    bytes.extend(status.to_le_bytes());
-    DeviceValue {
+/// measurement status.
+fn record(
+    systolic: i16,
+    diastolic: i16,
+    pulse: i16,
+    at: &Zoned,
+    status: MeasurementStatus,
+) -> anyhow::Result<DeviceValue> {
+    let m = BloodPressureMeasurement {
+        user_id: Some(1),
+        status: Some(status),
+        ..BloodPressureMeasurement::mmhg(systolic, diastolic, Some(pulse), Some(at.datetime()))
+    };
+    Ok(DeviceValue {
         characteristic: Characteristic::BloodPressureMeasurement,
-        bytes,
-    }
+        bytes: m
+            .encode()
+            .ok_or_else(|| anyhow::anyhow!("a value does not fit an SFLOAT"))?,
+    })
 }
 
 /// Runs the step; never fails the demo (a failure is printed and reported in JSON).
@@ -76,11 +75,20 @@ fn run(
     };
     // Oldest first, as the cuff reports its memory.
     let memory = vec![
-        record(132, 84, 68, &ago(26 * 60)?, 0),
-        record(129, 82, 66, &ago(14 * 60)?, 0),
-        // Bit 1: cuff fit too loose; bit 0: body movement.
-        record(151, 93, 74, &ago(9)?, 0b11),
-        record(134, 85, 69, &ago(5)?, 0),
+        record(132, 84, 68, &ago(26 * 60)?, MeasurementStatus::GOOD)?,
+        record(129, 82, 66, &ago(14 * 60)?, MeasurementStatus::GOOD)?,
+        record(
+            151,
+            93,
+            74,
+            &ago(9)?,
+            MeasurementStatus {
+                cuff_too_loose: true,
+                body_movement: true,
+                ..MeasurementStatus::GOOD
+            },
+        )?,
+        record(134, 85, 69, &ago(5)?, MeasurementStatus::GOOD)?,
     ];
     let cx = CaptureContext {
         device: DeviceInfo::new("20240117-0815", Some("Omron M7 Intelli IT"))?,

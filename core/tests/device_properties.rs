@@ -4,7 +4,12 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use nara_core::device::capture::{CaptureContext, DeviceInfo};
-use nara_core::device::ieee11073::{Medfloat, Special};
+use nara_core::device::blood_pressure::{
+    BloodPressureMeasurement, MeasurementStatus, PulseRateRange, decode_measurement,
+};
+use nara_core::device::ieee11073::{Decimal, Medfloat, Special};
+use nara_core::device::time::DeviceTime;
+use nara_core::domain::units::PressureUnit;
 use nara_core::device::racp::{RacpFilter, RacpRequest, decode_request};
 use nara_core::device::{Characteristic, DecodeProblem, Decoded, decode, reading_from};
 use proptest::prelude::*;
@@ -22,8 +27,104 @@ fn cx() -> CaptureContext {
     }
 }
 
+fn medfloat() -> impl Strategy<Value = Medfloat> {
+    prop_oneof![
+        4 => (-2045i32..=2045, -8i8..=7).prop_map(|(mantissa, exponent)| {
+            Medfloat::Value(Decimal { mantissa, exponent })
+        }),
+        1 => proptest::sample::select(vec![
+            Special::NaN,
+            Special::NRes,
+            Special::PositiveInfinity,
+            Special::NegativeInfinity,
+            Special::Reserved,
+        ])
+        .prop_map(Medfloat::Special),
+    ]
+}
+
+fn device_time() -> impl Strategy<Value = DeviceTime> {
+    (
+        prop_oneof![Just(None), (1582u16..=9999).prop_map(Some)],
+        prop_oneof![Just(None), (1u8..=12).prop_map(Some)],
+        prop_oneof![Just(None), (1u8..=31).prop_map(Some)],
+        0u8..24,
+        0u8..60,
+        0u8..60,
+    )
+        .prop_map(|(year, month, day, hours, minutes, seconds)| DeviceTime {
+            year,
+            month,
+            day,
+            hours,
+            minutes,
+            seconds,
+        })
+}
+
+fn status() -> impl Strategy<Value = MeasurementStatus> {
+    (
+        any::<[bool; 4]>(),
+        proptest::sample::select(vec![
+            PulseRateRange::WithinRange,
+            PulseRateRange::ExceedsUpperLimit,
+            PulseRateRange::BelowLowerLimit,
+            PulseRateRange::Reserved,
+        ]),
+    )
+        .prop_map(|([a, b, c, d], pulse_rate_range)| MeasurementStatus {
+            body_movement: a,
+            cuff_too_loose: b,
+            irregular_pulse: c,
+            pulse_rate_range,
+            improper_position: d,
+        })
+}
+
+fn blood_pressure() -> impl Strategy<Value = BloodPressureMeasurement> {
+    (
+        any::<bool>(),
+        [medfloat(), medfloat(), medfloat()],
+        proptest::option::of(device_time()),
+        proptest::option::of(medfloat()),
+        proptest::option::of(any::<u8>()),
+        proptest::option::of(status()),
+    )
+        .prop_map(|(kpa, [s, d, m], time_stamp, pulse_rate, user_id, status)| {
+            BloodPressureMeasurement {
+                unit: if kpa { PressureUnit::KPa } else { PressureUnit::MmHg },
+                systolic: s,
+                diastolic: d,
+                mean_arterial_pressure: m,
+                time_stamp,
+                pulse_rate,
+                user_id,
+                status,
+            }
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+    /// Every measurement a cuff can express survives encode → decode unchanged: the
+    /// decoder reads each flag combination's layout as the encoder writes it.
+    #[test]
+    fn blood_pressure_round_trips(m in blood_pressure()) {
+        let bytes = m.encode().expect("every generated number fits an SFLOAT");
+        prop_assert_eq!(decode_measurement(&bytes), Ok(m));
+    }
+
+    /// SFLOAT raw values round-trip, except a reserved mantissa with a non-zero exponent
+    /// (it decodes to the one canonical Reserved).
+    #[test]
+    fn sfloat_raw_round_trips(raw in any::<u16>()) {
+        let m = Medfloat::from_raw(raw);
+        let canonical = !(matches!(m, Medfloat::Special(_)) && raw >> 12 != 0);
+        if canonical {
+            prop_assert_eq!(m.to_sfloat_raw(), Some(raw));
+        }
+    }
 
     /// Any bytes, any characteristic: a value or a typed error, never a panic; an
     /// error points inside (or just past) the payload.

@@ -5,8 +5,12 @@ use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use nara_core::device::blood_pressure::{
+    BloodPressureMeasurement, MeasurementStatus, PulseRateRange,
+};
 use nara_core::device::capture::{CaptureContext, DeviceInfo};
 use nara_core::device::ieee11073::Special;
+use nara_core::device::time::DeviceTime;
 use nara_core::device::{Characteristic, DecodeProblem, NotAReading};
 use nara_core::devices::{DeviceValue, Preview, RejectedBecause};
 use nara_core::domain::reading::{Measurement, ReadingKind, Source};
@@ -41,51 +45,23 @@ fn cuff() -> CaptureContext {
     }
 }
 
-/// A Date Time field.
-fn date_time(t: &jiff::civil::DateTime) -> Vec<u8> {
-    let mut out = (t.year() as u16).to_le_bytes().to_vec();
-    out.extend([
-        t.month() as u8,
-        t.day() as u8,
-        t.hour() as u8,
-        t.minute() as u8,
-        t.second() as u8,
-    ]);
-    out
-}
-
-/// A Blood Pressure Measurement in mmHg with a time stamp and pulse (flags 0x06),
-/// plus a user id (0x08) and status (0x10) when given. Whole numbers are SFLOATs with
-/// exponent 0.
+/// A stored Blood Pressure Measurement in mmHg with a time stamp and pulse 72, and a
+/// user id and status when given, as the cuff sends it.
 fn bp_record(
-    systolic: u16,
-    diastolic: u16,
+    systolic: i16,
+    diastolic: i16,
     at: &jiff::civil::DateTime,
     user: Option<u8>,
-    status: Option<u16>,
+    status: Option<MeasurementStatus>,
 ) -> DeviceValue {
-    let mut flags = 0x06u8;
-    if user.is_some() {
-        flags |= 0x08;
-    }
-    if status.is_some() {
-        flags |= 0x10;
-    }
-    let mut bytes = vec![flags];
-    for v in [systolic, diastolic, (systolic + 2 * diastolic) / 3] {
-        bytes.extend(v.to_le_bytes());
-    }
-    bytes.extend(date_time(at));
-    bytes.extend(72u16.to_le_bytes());
-    if let Some(u) = user {
-        bytes.push(u);
-    }
-    if let Some(s) = status {
-        bytes.extend(s.to_le_bytes());
-    }
+    let m = BloodPressureMeasurement {
+        user_id: user,
+        status,
+        ..BloodPressureMeasurement::mmhg(systolic, diastolic, Some(72), Some(*at))
+    };
     DeviceValue {
         characteristic: Characteristic::BloodPressureMeasurement,
-        bytes,
+        bytes: m.encode().expect("fits"),
     }
 }
 
@@ -101,7 +77,7 @@ fn cuff_memory() -> Vec<DeviceValue> {
             let at = start
                 .checked_sub(SignedDuration::from_hours(12 * i))
                 .expect("in range");
-            bp_record(118 + (i % 20) as u16, 76 + (i % 9) as u16, &at, None, None)
+            bp_record(118 + (i % 20) as i16, 76 + (i % 9) as i16, &at, None, None)
         })
         .collect()
 }
@@ -193,8 +169,17 @@ fn a_summer_record_imported_in_winter_keeps_summer_time() {
 fn a_loose_cuff_or_movement_says_measure_again_instead_of_red() {
     let f = open();
     let at = civil("2026-11-24T08:00:00");
-    // Status bit 1: cuff fit too loose. 190 mmHg is red by the default thresholds.
-    let loose = bp_record(190, 95, &at, None, Some(0b10));
+    // Cuff fit too loose. 190 mmHg is red by the default thresholds.
+    let loose = bp_record(
+        190,
+        95,
+        &at,
+        None,
+        Some(MeasurementStatus {
+            cuff_too_loose: true,
+            ..MeasurementStatus::GOOD
+        }),
+    );
     let (_, preview) = f.nara.devices().preview(&loose, &cuff()).expect("preview");
     let Preview::Reading(r) = preview else {
         panic!("a reading: {preview:?}")
@@ -210,8 +195,18 @@ fn a_loose_cuff_or_movement_says_measure_again_instead_of_red() {
         "a preview stores nothing"
     );
 
-    // Pulse rate range exceeded (bits 3–4 = 1) and body movement (bit 0).
-    let moved = bp_record(190, 95, &at, None, Some(0b1001));
+    // Pulse rate range exceeded and body movement.
+    let moved = bp_record(
+        190,
+        95,
+        &at,
+        None,
+        Some(MeasurementStatus {
+            body_movement: true,
+            pulse_rate_range: PulseRateRange::ExceedsUpperLimit,
+            ..MeasurementStatus::GOOD
+        }),
+    );
     let (_, preview) = f.nara.devices().preview(&moved, &cuff()).expect("preview");
     let Preview::Reading(r) = preview else {
         panic!("a reading: {preview:?}")
@@ -220,7 +215,7 @@ fn a_loose_cuff_or_movement_says_measure_again_instead_of_red() {
     assert_eq!(r.triage.band, Band::MeasureAgain);
 
     // The same values with a clean status are red.
-    let clean = bp_record(190, 95, &at, None, Some(0));
+    let clean = bp_record(190, 95, &at, None, Some(MeasurementStatus::GOOD));
     let (_, preview) = f.nara.devices().preview(&clean, &cuff()).expect("preview");
     let Preview::Reading(r) = preview else {
         panic!("a reading: {preview:?}")
@@ -341,7 +336,7 @@ fn glucose(
     }
     let mut bytes = vec![flags];
     bytes.extend(seq.to_le_bytes());
-    bytes.extend(date_time(&civil(at)));
+    bytes.extend(DeviceTime::from_civil(civil(at)).encode());
     bytes.extend(sfloat.to_le_bytes());
     bytes.push(type_location);
     DeviceValue {

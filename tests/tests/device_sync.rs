@@ -8,6 +8,7 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
 use nara_core::device::Characteristic;
+use nara_core::device::blood_pressure::BloodPressureMeasurement;
 use nara_core::device::capture::{CaptureContext, DeviceInfo};
 use nara_core::devices::DeviceValue;
 use nara_core::sync::test_login::TestLoginBrowser;
@@ -17,27 +18,15 @@ use nara_tests::region::region;
 use serde_json::Value;
 use url::Url;
 
-/// A Blood Pressure Measurement as a cuff stores it: mmHg, time stamp, pulse, user 1,
-/// measurement status (flags 0x1E).
-fn record(systolic: u16, diastolic: u16, at: &Zoned) -> DeviceValue {
-    let mut bytes = vec![0x1E];
-    for v in [systolic, diastolic, (systolic + 2 * diastolic) / 3] {
-        bytes.extend(v.to_le_bytes());
-    }
-    bytes.extend((at.year() as u16).to_le_bytes());
-    bytes.extend([
-        at.month() as u8,
-        at.day() as u8,
-        at.hour() as u8,
-        at.minute() as u8,
-        at.second() as u8,
-    ]);
-    bytes.extend(70u16.to_le_bytes());
-    bytes.push(1);
-    bytes.extend(0u16.to_le_bytes());
+/// A Blood Pressure Measurement as a cuff stores it: mmHg, time stamp, pulse, user 1.
+fn record(systolic: i16, diastolic: i16, at: &Zoned) -> DeviceValue {
+    let m = BloodPressureMeasurement {
+        user_id: Some(1),
+        ..BloodPressureMeasurement::mmhg(systolic, diastolic, Some(70), Some(at.datetime()))
+    };
     DeviceValue {
         characteristic: Characteristic::BloodPressureMeasurement,
-        bytes,
+        bytes: m.encode().expect("fits"),
     }
 }
 
@@ -54,7 +43,7 @@ fn memory(tz: &TimeZone) -> Vec<DeviceValue> {
             let at = newest
                 .checked_sub(SignedDuration::from_hours(6 * i))
                 .expect("in range");
-            record(120 + (i % 25) as u16, 75 + (i % 12) as u16, &at)
+            record(120 + (i % 25) as i16, 75 + (i % 12) as i16, &at)
         })
         .collect()
 }

@@ -94,6 +94,62 @@ pub fn to_mmhg(value: Medfloat, unit: PressureUnit) -> Result<f64, Special> {
     Ok(pressure_to_mmhg(value.value()?, unit))
 }
 
+impl BloodPressureMeasurement {
+    /// A measurement in whole mmHg as most cuffs send it, the mean arterial pressure
+    /// computed as (systolic + 2 × diastolic) / 3; no user and no status. For device
+    /// simulators, the demo and tests (with [`BloodPressureMeasurement::encode`]).
+    pub fn mmhg(
+        systolic: i16,
+        diastolic: i16,
+        pulse: Option<i16>,
+        time: Option<jiff::civil::DateTime>,
+    ) -> Self {
+        let map = (i32::from(systolic) + 2 * i32::from(diastolic)) / 3;
+        Self {
+            unit: PressureUnit::MmHg,
+            systolic: Medfloat::whole(systolic),
+            diastolic: Medfloat::whole(diastolic),
+            mean_arterial_pressure: Medfloat::whole(i16::try_from(map).unwrap_or(i16::MAX)),
+            time_stamp: time.map(DeviceTime::from_civil),
+            pulse_rate: pulse.map(Medfloat::whole),
+            user_id: None,
+            status: None,
+        }
+    }
+
+    /// The value a cuff would send for this measurement: the flags say which optional
+    /// fields are present. `None` if a number does not fit an SFLOAT. The inverse of
+    /// [`decode_measurement`]; for device simulators, the demo and tests.
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        let mut flags = 0u8;
+        if self.unit == PressureUnit::KPa {
+            flags |= FLAG_KPA;
+        }
+        let mut out = vec![0u8];
+        for v in [self.systolic, self.diastolic, self.mean_arterial_pressure] {
+            out.extend(v.to_sfloat_raw()?.to_le_bytes());
+        }
+        if let Some(t) = &self.time_stamp {
+            flags |= FLAG_TIME_STAMP;
+            out.extend(t.encode());
+        }
+        if let Some(p) = self.pulse_rate {
+            flags |= FLAG_PULSE_RATE;
+            out.extend(p.to_sfloat_raw()?.to_le_bytes());
+        }
+        if let Some(u) = self.user_id {
+            flags |= FLAG_USER_ID;
+            out.push(u);
+        }
+        if let Some(s) = self.status {
+            flags |= FLAG_STATUS;
+            out.extend(s.bits().to_le_bytes());
+        }
+        out[0] = flags;
+        Some(out)
+    }
+}
+
 /// Decodes a Blood Pressure Measurement (0x2A35).
 pub fn decode_measurement(bytes: &[u8]) -> Result<BloodPressureMeasurement, DecodeError> {
     let f = decode_fields(bytes, "Systolic")?;
@@ -204,6 +260,30 @@ fn decode_fields(bytes: &[u8], first_field: &'static str) -> Result<Fields, Deco
 }
 
 impl MeasurementStatus {
+    /// The 16-bit field for these flags (reserved bits 0).
+    pub fn bits(&self) -> u16 {
+        let range: u16 = match self.pulse_rate_range {
+            PulseRateRange::WithinRange => 0,
+            PulseRateRange::ExceedsUpperLimit => 1,
+            PulseRateRange::BelowLowerLimit => 2,
+            PulseRateRange::Reserved => 3,
+        };
+        u16::from(self.body_movement)
+            | u16::from(self.cuff_too_loose) << 1
+            | u16::from(self.irregular_pulse) << 2
+            | range << 3
+            | u16::from(self.improper_position) << 5
+    }
+
+    /// No flag set, the pulse within range.
+    pub const GOOD: MeasurementStatus = MeasurementStatus {
+        body_movement: false,
+        cuff_too_loose: false,
+        irregular_pulse: false,
+        pulse_rate_range: PulseRateRange::WithinRange,
+        improper_position: false,
+    };
+
     /// Decodes the 16-bit Measurement Status; reserved bits 6–15 are ignored.
     fn from_bits(bits: u16) -> Self {
         let bit = |n: u16| bits & (1 << n) != 0;

@@ -155,6 +155,38 @@ impl Medfloat {
     }
 }
 
+impl Medfloat {
+    /// A whole number (exponent 0), as devices send mmHg and beats per minute.
+    pub fn whole(value: i16) -> Self {
+        Medfloat::Value(Decimal {
+            mantissa: i32::from(value),
+            exponent: 0,
+        })
+    }
+
+    /// The 16-bit SFLOAT a device would send, or `None` if the number does not fit
+    /// (mantissa beyond ±2045, or exponent beyond −8…7). The inverse of
+    /// [`Medfloat::from_raw`]; for device simulators, the demo and tests.
+    pub fn to_sfloat_raw(self) -> Option<u16> {
+        match self {
+            Medfloat::Special(s) => Some(match s {
+                Special::NaN => 0x07FF,
+                Special::NRes => 0x0800,
+                Special::PositiveInfinity => 0x07FE,
+                Special::NegativeInfinity => 0x0802,
+                Special::Reserved => 0x0801,
+            }),
+            Medfloat::Value(d) => {
+                if !(-2045..=2045).contains(&d.mantissa) || !(-8..=7).contains(&d.exponent) {
+                    return None;
+                }
+                let exponent = (d.exponent as u16 & 0x0F) << 12;
+                Some(exponent | (d.mantissa as u16 & 0x0FFF))
+            }
+        }
+    }
+}
+
 /// Decodes a 32-bit FLOAT (see [`Medfloat::from_raw32`]).
 pub fn float32(raw: u32) -> Float32 {
     Medfloat::from_raw32(raw)

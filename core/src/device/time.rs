@@ -111,6 +111,21 @@ impl DeviceTime {
         Some(zoned.timestamp())
     }
 
+    /// The seven bytes of the Date Time field (unknown parts as 0). The inverse of
+    /// [`DeviceTime::read`]; for device simulators, the demo and tests.
+    pub fn encode(&self) -> [u8; 7] {
+        let [y0, y1] = self.year.unwrap_or(0).to_le_bytes();
+        [
+            y0,
+            y1,
+            self.month.unwrap_or(0),
+            self.day.unwrap_or(0),
+            self.hours,
+            self.minutes,
+            self.seconds,
+        ]
+    }
+
     /// The canonical text of this time as the device sent it
     /// (`YYYY-MM-DDTHH:MM:SS`, `0000` / `00` for unknown parts): the record key of a
     /// device reading that has no sequence number.
