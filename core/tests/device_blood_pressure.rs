@@ -7,28 +7,15 @@ use nara_core::device::blood_pressure::{
     BloodPressureMeasurement, IntermediateCuffPressure, MeasurementStatus, PressureUnit,
     PulseRateRange, UNKNOWN_USER, decode_intermediate, decode_measurement, to_mmhg,
 };
-use nara_core::device::ieee11073::{Decimal, Medfloat, Special};
-use nara_core::device::time::DeviceTime;
-use nara_core::device::{Characteristic, DecodeError, DecodeProblem, Decoded, decode};
+mod device_support;
 
-/// `mantissa × 10^exponent` as the decoder returns it.
-fn mf(mantissa: i32, exponent: i8) -> Medfloat {
-    Medfloat::Value(Decimal { mantissa, exponent })
-}
-
-/// 2024-11-24 07:30:00 as a Date Time field.
-const TIME_BYTES: [u8; 7] = [0xE8, 0x07, 0x0B, 0x18, 0x07, 0x1E, 0x00];
-
-fn time() -> DeviceTime {
-    DeviceTime {
-        year: Some(2024),
-        month: Some(11),
-        day: Some(24),
-        hours: 7,
-        minutes: 30,
-        seconds: 0,
-    }
-}
+use device_support::{
+    Segments, TIME_STAMP_BYTES, check_every_layout, check_last_fields, check_reserved_bits_ignored,
+    check_truncation_and_trailing, concat, date_time, decoded, every_flags_and_fill, mf,
+    out_of_range, time_stamp, truncated, with_impossible_date_times,
+};
+use nara_core::device::ieee11073::{Medfloat, Special};
+use nara_core::device::{Characteristic, Decoded};
 
 fn status(
     body_movement: bool,
@@ -47,24 +34,18 @@ fn status(
 }
 
 fn measurement(bytes: &[u8]) -> BloodPressureMeasurement {
-    match decode(Characteristic::BloodPressureMeasurement, bytes) {
-        Ok(Decoded::BloodPressure(m)) => m,
-        other => panic!("{bytes:02X?} decoded to {other:?}"),
-    }
+    decoded!(
+        Characteristic::BloodPressureMeasurement,
+        Decoded::BloodPressure,
+        bytes
+    )
 }
 
 fn intermediate(bytes: &[u8]) -> IntermediateCuffPressure {
-    match decode(Characteristic::IntermediateCuffPressure, bytes) {
-        Ok(Decoded::IntermediateCuffPressure(m)) => m,
-        other => panic!("{bytes:02X?} decoded to {other:?}"),
-    }
-}
-
-fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> DecodeError {
-    DecodeError::new(
-        field,
-        offset,
-        DecodeProblem::Truncated { needed, available },
+    decoded!(
+        Characteristic::IntermediateCuffPressure,
+        Decoded::IntermediateCuffPressure,
+        bytes
     )
 }
 
@@ -90,7 +71,7 @@ fn mmhg_with_time_stamp_pulse_user_and_status() {
             systolic: mf(121, 0),
             diastolic: mf(80, 0),
             mean_arterial_pressure: mf(95, 0),
-            time_stamp: Some(time()),
+            time_stamp: Some(time_stamp()),
             pulse_rate: Some(mf(72, 0)),
             user_id: Some(1),
             status: Some(status(
@@ -134,17 +115,7 @@ fn kpa_with_decimals_and_a_time_stamp() {
     assert_eq!(m.systolic.ok(), Some(16.0));
     assert_eq!(m.diastolic.ok(), Some(10.7));
     assert_eq!(m.mean_arterial_pressure.ok(), Some(12.4));
-    assert_eq!(
-        m.time_stamp,
-        Some(DeviceTime {
-            year: Some(2025),
-            month: Some(1),
-            day: Some(5),
-            hours: 22,
-            minutes: 15,
-            seconds: 9,
-        })
-    );
+    assert_eq!(m.time_stamp, Some(date_time(2025, 1, 5, 22, 15, 9)));
     assert_eq!((m.pulse_rate, m.user_id, m.status), (None, None, None));
 }
 
@@ -197,11 +168,16 @@ fn intermediate_cuff_pressure_reads_and_drops_the_unused_fields() {
 
 // --- Every flag combination ----------------------------------------------------------
 
-/// Builds the payload for `flags` (bits 0–4) and the measurement it must decode to.
-fn build(flags: u8) -> (Vec<u8>, BloodPressureMeasurement) {
-    let mut bytes = vec![flags];
+/// Builds the payload for `flags` (bits 0–4), field by field, and the measurement it
+/// must decode to.
+fn build(flags: u8) -> (Segments, BloodPressureMeasurement) {
     // 118 / 76 / 90 in either unit; the numbers are the same, the unit differs.
-    bytes.extend([0x76, 0x00, 0x4C, 0x00, 0x5A, 0x00]);
+    let mut segments: Segments = vec![
+        ("Flags", vec![flags]),
+        ("Systolic", vec![0x76, 0x00]),
+        ("Diastolic", vec![0x4C, 0x00]),
+        ("Mean Arterial Pressure", vec![0x5A, 0x00]),
+    ];
     let mut expected = BloodPressureMeasurement {
         unit: if flags & 0x01 != 0 {
             PressureUnit::KPa
@@ -217,19 +193,20 @@ fn build(flags: u8) -> (Vec<u8>, BloodPressureMeasurement) {
         status: None,
     };
     if flags & 0x02 != 0 {
-        bytes.extend(TIME_BYTES);
-        expected.time_stamp = Some(time());
+        segments.push(("Time Stamp", TIME_STAMP_BYTES.to_vec()));
+        expected.time_stamp = Some(time_stamp());
     }
     if flags & 0x04 != 0 {
-        bytes.extend([0x41, 0x00]); // 65 bpm
+        segments.push(("Pulse Rate", vec![0x41, 0x00])); // 65 bpm
         expected.pulse_rate = Some(mf(65, 0));
     }
     if flags & 0x08 != 0 {
-        bytes.push(0x02);
+        segments.push(("User ID", vec![0x02]));
         expected.user_id = Some(2);
     }
     if flags & 0x10 != 0 {
-        bytes.extend([0x11, 0x00]); // body movement, pulse below lower limit
+        // Body movement, pulse below lower limit.
+        segments.push(("Measurement Status", vec![0x11, 0x00]));
         expected.status = Some(status(
             true,
             false,
@@ -238,38 +215,43 @@ fn build(flags: u8) -> (Vec<u8>, BloodPressureMeasurement) {
             false,
         ));
     }
-    (bytes, expected)
+    (segments, expected)
+}
+
+/// The same payload read as 0x2A36, where the systolic position is the cuff pressure.
+fn as_intermediate(segments: &Segments) -> Segments {
+    segments
+        .iter()
+        .map(|(name, bytes)| match *name {
+            "Systolic" => ("Intermediate Cuff Pressure", bytes.clone()),
+            _ => (*name, bytes.clone()),
+        })
+        .collect()
 }
 
 #[test]
 fn all_32_flag_combinations() {
+    let optional = [(0x02, 7), (0x04, 2), (0x08, 1), (0x10, 2)];
+    check_every_layout(0..32, 7, &optional, build, decode_measurement);
+    // 0x2A36 has the same layout: the systolic position is the cuff pressure.
+    let as_cuff = |flags| {
+        let (segments, expected) = build(flags);
+        let cuff = IntermediateCuffPressure {
+            unit: expected.unit,
+            cuff_pressure: expected.systolic,
+            time_stamp: expected.time_stamp,
+            pulse_rate: expected.pulse_rate,
+            user_id: expected.user_id,
+            status: expected.status,
+        };
+        (as_intermediate(&segments), cuff)
+    };
+    check_every_layout(0..32, 7, &optional, as_cuff, decode_intermediate);
+    // Cut at every length, and with bytes after the last field, read either way.
     for flags in 0u8..32 {
-        let (bytes, expected) = build(flags);
-        let expected_len = 7
-            + if flags & 0x02 != 0 { 7 } else { 0 }
-            + if flags & 0x04 != 0 { 2 } else { 0 }
-            + if flags & 0x08 != 0 { 1 } else { 0 }
-            + if flags & 0x10 != 0 { 2 } else { 0 };
-        assert_eq!(bytes.len(), expected_len, "flags {flags:#04x}");
-        assert_eq!(
-            decode_measurement(&bytes),
-            Ok(expected.clone()),
-            "flags {flags:#04x}"
-        );
-
-        // 0x2A36 has the same layout: the systolic position is the cuff pressure.
-        assert_eq!(
-            decode_intermediate(&bytes),
-            Ok(IntermediateCuffPressure {
-                unit: expected.unit,
-                cuff_pressure: expected.systolic,
-                time_stamp: expected.time_stamp,
-                pulse_rate: expected.pulse_rate,
-                user_id: expected.user_id,
-                status: expected.status,
-            }),
-            "flags {flags:#04x}"
-        );
+        let segments = build(flags).0;
+        check_truncation_and_trailing(&segments, decode_measurement);
+        check_truncation_and_trailing(&as_intermediate(&segments), decode_intermediate);
     }
 }
 
@@ -328,48 +310,26 @@ fn sfloat_specials_are_reasons_not_numbers() {
 
 // --- Errors --------------------------------------------------------------------------
 
-/// The fields of the longest payload (flags 0x1F): name, offset, size.
-const FULL_LAYOUT: [(&str, usize, usize); 8] = [
-    ("Flags", 0, 1),
-    ("Systolic", 1, 2),
-    ("Diastolic", 3, 2),
-    ("Mean Arterial Pressure", 5, 2),
-    ("Time Stamp", 7, 7),
-    ("Pulse Rate", 14, 2),
-    ("User ID", 16, 1),
-    ("Measurement Status", 17, 2),
-];
-
-/// The field a payload cut to `len` bytes runs out in.
-fn cut_field(len: usize) -> (&'static str, usize, usize) {
-    FULL_LAYOUT
-        .into_iter()
-        .find(|&(_, offset, size)| offset + size > len)
-        .expect("len is shorter than the payload")
-}
-
 #[test]
 fn every_truncation_point_names_the_missing_field() {
-    let (bytes, _) = build(0x1F);
-    assert_eq!(bytes.len(), 19);
-    for len in 0..bytes.len() {
-        let (field, offset, size) = cut_field(len);
-        assert_eq!(
-            decode_measurement(&bytes[..len]),
-            Err(truncated(field, offset, size, len - offset)),
-            "cut to {len} bytes"
-        );
-        let field = if field == "Systolic" {
-            "Intermediate Cuff Pressure"
-        } else {
-            field
-        };
-        assert_eq!(
-            decode_intermediate(&bytes[..len]),
-            Err(truncated(field, offset, size, len - offset)),
-            "0x2A36 cut to {len} bytes"
-        );
-    }
+    // The longest payload (flags 0x1F): name and bytes of each field.
+    let segments: Segments = vec![
+        ("Flags", vec![0x1F]),
+        ("Systolic", vec![0x76, 0x00]),
+        ("Diastolic", vec![0x4C, 0x00]),
+        ("Mean Arterial Pressure", vec![0x5A, 0x00]),
+        ("Time Stamp", vec![0xE8, 0x07, 0x0B, 0x18, 0x07, 0x1E, 0x00]),
+        ("Pulse Rate", vec![0x41, 0x00]),
+        ("User ID", vec![0x02]),
+        ("Measurement Status", vec![0x11, 0x00]),
+    ];
+    assert_eq!(concat(&segments), concat(&build(0x1F).0));
+    assert_eq!(concat(&segments).len(), 19);
+    check_truncation_and_trailing(&segments, decode_measurement);
+    // 0x2A36 names the first pressure after itself.
+    let intermediate = as_intermediate(&segments);
+    assert_eq!(intermediate[1].0, "Intermediate Cuff Pressure");
+    check_truncation_and_trailing(&intermediate, decode_intermediate);
 }
 
 #[test]
@@ -388,36 +348,27 @@ fn flags_announcing_a_field_the_payload_lacks() {
 
 #[test]
 fn a_byte_after_the_last_field_is_refused() {
-    for (flags, last) in [
+    let cases = [
         (0x00, "Mean Arterial Pressure"),
         (0x02, "Time Stamp"),
         (0x06, "Pulse Rate"),
         (0x0F, "User ID"),
         (0x1F, "Measurement Status"),
-    ] {
-        let (mut bytes, _) = build(flags);
-        let end = bytes.len();
-        bytes.push(0x00);
-        let expected = DecodeError::new(last, end, DecodeProblem::TrailingBytes { extra: 1 });
-        assert_eq!(decode_measurement(&bytes), Err(expected.clone()));
-        assert_eq!(decode_intermediate(&bytes), Err(expected));
-    }
+    ];
+    check_last_fields(&cases, |flags| build(flags).0, decode_measurement);
+    check_last_fields(
+        &cases,
+        |flags| as_intermediate(&build(flags).0),
+        decode_intermediate,
+    );
 }
 
 #[test]
 fn an_impossible_time_stamp_names_the_bad_byte() {
     // The Time Stamp starts at byte 7; each case breaks one of its parts.
-    for (time_bytes, offset) in [
-        ([0xE8, 0x03, 0x01, 0x01, 0x00, 0x00, 0x00], 7), // year 1000
-        ([0xE8, 0x07, 0x0D, 0x01, 0x00, 0x00, 0x00], 9), // month 13
-        ([0xE8, 0x07, 0x01, 0x20, 0x00, 0x00, 0x00], 10), // day 32
-        ([0xE8, 0x07, 0x01, 0x01, 0x18, 0x00, 0x00], 11), // hour 24
-        ([0xE8, 0x07, 0x01, 0x01, 0x00, 0x3C, 0x00], 12), // minute 60
-        ([0xE8, 0x07, 0x01, 0x01, 0x00, 0x00, 0x3C], 13), // second 60
-    ] {
-        let mut bytes = vec![0x02, 0x78, 0x00, 0x50, 0x00, 0x5D, 0x00];
-        bytes.extend(time_bytes);
-        let expected = DecodeError::new("Time Stamp", offset, DecodeProblem::OutOfRange);
+    let pressures = [0x02, 0x78, 0x00, 0x50, 0x00, 0x5D, 0x00];
+    for (bytes, offset) in with_impossible_date_times(&pressures) {
+        let expected = out_of_range("Time Stamp", offset);
         assert_eq!(decode_measurement(&bytes), Err(expected.clone()));
         assert_eq!(decode_intermediate(&bytes), Err(expected));
     }
@@ -435,23 +386,17 @@ fn an_unknown_date_is_not_an_error() {
 
 #[test]
 fn reserved_flag_bits_are_ignored() {
-    for flags in 0u8..32 {
-        let (bytes, expected) = build(flags);
-        for reserved in [0x20, 0x40, 0x80, 0xE0] {
-            let mut with = bytes.clone();
-            with[0] |= reserved;
-            assert_eq!(
-                decode_measurement(&with),
-                Ok(expected.clone()),
-                "flags {:#04x}",
-                with[0]
-            );
-            assert_eq!(
-                decode_intermediate(&with).map(|m| m.cuff_pressure),
-                Ok(expected.systolic)
-            );
-        }
-    }
+    let reserved = [0x20, 0x40, 0x80, 0xE0];
+    check_reserved_bits_ignored(0..32, &reserved, build, decode_measurement);
+    check_reserved_bits_ignored(
+        0..32,
+        &reserved,
+        |flags| {
+            let (segments, expected) = build(flags);
+            (segments, expected.systolic)
+        },
+        |bytes| decode_intermediate(bytes).map(|m| m.cuff_pressure),
+    );
 }
 
 #[test]
@@ -490,16 +435,8 @@ fn reserved_status_bits_are_ignored_and_range_3_is_reserved() {
 fn arbitrary_bytes_never_panic() {
     // Every flags value with every length up to the longest payload plus one, filled
     // with three different patterns.
-    for flags in 0..=u8::MAX {
-        for fill in [0x00, 0x7F, 0xFF] {
-            for len in 0..=20 {
-                let bytes: Vec<u8> = std::iter::once(flags)
-                    .chain(std::iter::repeat(fill))
-                    .take(len)
-                    .collect();
-                let _ = decode_measurement(&bytes);
-                let _ = decode_intermediate(&bytes);
-            }
-        }
+    for bytes in every_flags_and_fill(&[0x00, 0x7F, 0xFF], 20) {
+        let _ = decode_measurement(&bytes);
+        let _ = decode_intermediate(&bytes);
     }
 }

@@ -10,85 +10,18 @@ use nara_core::device::glucose::{
     GlucoseType, Health, Meal, Medication, MedicationId, MedicationUnit, SampleLocation,
     SensorStatus, Tester, decode_context, decode_measurement,
 };
-use nara_core::device::ieee11073::{Decimal, Medfloat, Special};
+use nara_core::device::ieee11073::{Medfloat, Special};
 use nara_core::device::time::DeviceTime;
-use nara_core::device::{Characteristic, DecodeError, DecodeProblem, Decoded, decode};
+use nara_core::device::{Characteristic, Decoded, decode};
 use nara_core::domain::units::round_to;
 
-// ---------------------------------------------------------------------------------
-// Helpers: a payload as named segments, so the expected error of every truncation
-// follows from the layout.
-// ---------------------------------------------------------------------------------
+mod device_support;
 
-type Segments = Vec<(&'static str, Vec<u8>)>;
-
-fn concat(segments: &Segments) -> Vec<u8> {
-    segments.iter().flat_map(|(_, b)| b.clone()).collect()
-}
-
-/// Cuts the payload at every shorter length and checks the refusal names the field
-/// being read and its offset; then appends a byte and checks `TrailingBytes`.
-fn check_truncation_and_trailing<T: std::fmt::Debug>(
-    segments: &Segments,
-    decoder: fn(&[u8]) -> Result<T, DecodeError>,
-) {
-    let full = concat(segments);
-    for len in 0..full.len() {
-        let mut start = 0;
-        let mut expected = None;
-        for (name, bytes) in segments {
-            if start + bytes.len() > len {
-                expected = Some(DecodeError::new(
-                    name,
-                    start,
-                    DecodeProblem::Truncated {
-                        needed: bytes.len(),
-                        available: len - start,
-                    },
-                ));
-                break;
-            }
-            start += bytes.len();
-        }
-        let err = decoder(&full[..len]).expect_err("a truncated payload is refused");
-        assert_eq!(Some(err), expected, "cut at {len} of {full:02X?}");
-    }
-    let mut long = full.clone();
-    long.push(0x00);
-    let last = segments.last().map(|(name, _)| *name).expect("segments");
-    assert_eq!(
-        decoder(&long).expect_err("a trailing byte is refused"),
-        DecodeError::new(last, full.len(), DecodeProblem::TrailingBytes { extra: 1 }),
-        "{long:02X?}"
-    );
-}
-
-fn value(mantissa: i32, exponent: i8) -> Medfloat {
-    Medfloat::Value(Decimal { mantissa, exponent })
-}
-
-fn time(year: u16, month: u8, day: u8, hours: u8, minutes: u8, seconds: u8) -> DeviceTime {
-    DeviceTime {
-        year: Some(year),
-        month: Some(month),
-        day: Some(day),
-        hours,
-        minutes,
-        seconds,
-    }
-}
-
-fn time_bytes(t: &DeviceTime) -> Vec<u8> {
-    let mut out = t.year.unwrap_or(0).to_le_bytes().to_vec();
-    out.extend([
-        t.month.unwrap_or(0),
-        t.day.unwrap_or(0),
-        t.hours,
-        t.minutes,
-        t.seconds,
-    ]);
-    out
-}
+use device_support::{
+    Segments, check_truncation_and_trailing, concat, date_time as time,
+    date_time_bytes as time_bytes, mf as value, out_of_range, truncated,
+    with_impossible_date_times,
+};
 
 fn sensor_status_bits(s: &SensorStatus) -> [bool; 12] {
     [
@@ -534,14 +467,21 @@ fn impossible_base_time_is_refused() {
     bytes[5] = 13; // month
     assert_eq!(
         decode_measurement(&bytes),
-        Err(DecodeError::new("Base Time", 5, DecodeProblem::OutOfRange))
+        Err(out_of_range("Base Time", 5))
     );
     let mut bytes = concat(&measurement_segments(0));
     bytes[7] = 24; // hours
     assert_eq!(
         decode_measurement(&bytes),
-        Err(DecodeError::new("Base Time", 7, DecodeProblem::OutOfRange))
+        Err(out_of_range("Base Time", 7))
     );
+    // Every impossible part: flags 0x00, sequence 0x1234; the Base Time starts at byte 3.
+    for (bytes, offset) in with_impossible_date_times(&[0x00, 0x34, 0x12]) {
+        assert_eq!(
+            decode_measurement(&bytes),
+            Err(out_of_range("Base Time", offset))
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -872,17 +812,7 @@ fn empty_and_tiny_payloads_never_panic() {
             let _ = decode_context(&bytes);
         }
     }
-    assert_eq!(
-        decode_measurement(&[]),
-        Err(DecodeError::new(
-            "Flags",
-            0,
-            DecodeProblem::Truncated {
-                needed: 1,
-                available: 0
-            }
-        ))
-    );
+    assert_eq!(decode_measurement(&[]), Err(truncated("Flags", 0, 1, 0)));
 }
 
 proptest::proptest! {

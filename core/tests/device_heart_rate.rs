@@ -2,21 +2,20 @@
 //! lays it out: both value formats, every sensor contact status, Energy Expended, one
 //! or many RR-Intervals, and every way a payload can be cut short or run long.
 
+mod device_support;
+
+use device_support::{
+    Segments, check_every_layout, check_reserved_bits_ignored, check_truncation,
+    check_truncation_and_trailing, concat, decoded, every_flags_and_fill, trailing, truncated,
+};
 use nara_core::device::heart_rate::{HeartRateMeasurement, SensorContact, decode as decode_hr};
-use nara_core::device::{Characteristic, DecodeError, DecodeProblem, Decoded, decode};
+use nara_core::device::{Characteristic, Decoded};
 
 fn heart_rate(bytes: &[u8]) -> HeartRateMeasurement {
-    match decode(Characteristic::HeartRateMeasurement, bytes) {
-        Ok(Decoded::HeartRate(m)) => m,
-        other => panic!("{bytes:02X?} decoded to {other:?}"),
-    }
-}
-
-fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> DecodeError {
-    DecodeError::new(
-        field,
-        offset,
-        DecodeProblem::Truncated { needed, available },
+    decoded!(
+        Characteristic::HeartRateMeasurement,
+        Decoded::HeartRate,
+        bytes
     )
 }
 
@@ -118,16 +117,18 @@ fn rr_intervals_run_to_the_end_oldest_first() {
 
 // --- Every flag combination ----------------------------------------------------------
 
-/// Builds the payload for `flags` (bits 0–4) and the measurement it must decode to.
-fn build(flags: u8) -> (Vec<u8>, HeartRateMeasurement) {
-    let mut bytes = vec![flags];
-    let bpm = if flags & 0x01 != 0 {
-        bytes.extend([0x2C, 0x01]); // 300: needs the second byte
-        300
+/// Builds the payload for `flags` (bits 0–4), field by field, and the measurement it
+/// must decode to.
+fn build(flags: u8) -> (Segments, HeartRateMeasurement) {
+    let (value, bpm) = if flags & 0x01 != 0 {
+        (vec![0x2C, 0x01], 300) // 300: needs the second byte
     } else {
-        bytes.push(0xB4); // 180
-        180
+        (vec![0xB4], 180)
     };
+    let mut segments: Segments = vec![
+        ("Flags", vec![flags]),
+        ("Heart Rate Measurement Value", value),
+    ];
     let sensor_contact = match (flags >> 1) & 0x03 {
         0 | 1 => SensorContact::NotSupported,
         2 => SensorContact::NotDetected,
@@ -140,27 +141,32 @@ fn build(flags: u8) -> (Vec<u8>, HeartRateMeasurement) {
         rr_intervals_ms: vec![],
     };
     if flags & 0x08 != 0 {
-        bytes.extend([0x10, 0x27]); // 10 000 kJ
+        segments.push(("Energy Expended", vec![0x10, 0x27])); // 10 000 kJ
         expected.energy_expended_kj = Some(10_000);
     }
     if flags & 0x10 != 0 {
-        bytes.extend([0x20, 0x03, 0xE8, 0x03]); // 781.25 ms, 976.5625 ms
+        segments.push(("RR-Interval", vec![0x20, 0x03])); // 781.25 ms
+        segments.push(("RR-Interval", vec![0xE8, 0x03])); // 976.5625 ms
         expected.rr_intervals_ms = vec![781.25, 976.5625];
     }
-    (bytes, expected)
+    (segments, expected)
 }
 
 #[test]
 fn all_32_flag_combinations() {
     // Format × sensor contact (4 values) × Energy Expended × RR-Intervals.
+    // The value is one byte, or two with bit 0.
+    let optional = [(0x01, 1), (0x08, 2), (0x10, 4)];
+    check_every_layout(0..32, 2, &optional, build, decode_hr);
     for flags in 0u8..32 {
-        let (bytes, expected) = build(flags);
-        let expected_len = 1
-            + if flags & 0x01 != 0 { 2 } else { 1 }
-            + if flags & 0x08 != 0 { 2 } else { 0 }
-            + if flags & 0x10 != 0 { 4 } else { 0 };
-        assert_eq!(bytes.len(), expected_len, "flags {flags:#04x}");
-        assert_eq!(decode_hr(&bytes), Ok(expected), "flags {flags:#04x}");
+        let segments = build(flags).0;
+        if flags & 0x10 == 0 {
+            check_truncation_and_trailing(&segments, decode_hr);
+        } else {
+            // Cut within the first interval; after it, the second is optional and a
+            // byte more would start a third.
+            check_truncation(&segments[..segments.len() - 1], decode_hr);
+        }
     }
 }
 
@@ -168,25 +174,19 @@ fn all_32_flag_combinations() {
 
 #[test]
 fn every_truncation_point_names_the_missing_field() {
-    // Flags 0x19 with one RR-Interval: the longest fixed layout.
-    let bytes = [0x19, 0x2C, 0x01, 0x23, 0x01, 0x20, 0x03];
-    let layout = [
-        ("Flags", 0, 1),
-        ("Heart Rate Measurement Value", 1, 2),
-        ("Energy Expended", 3, 2),
-        ("RR-Interval", 5, 2),
+    // Flags 0x19 with one RR-Interval: the longest fixed layout. (A byte more is the
+    // start of another interval, not a trailing byte: see below.)
+    let segments: Segments = vec![
+        ("Flags", vec![0x19]),
+        ("Heart Rate Measurement Value", vec![0x2C, 0x01]),
+        ("Energy Expended", vec![0x23, 0x01]),
+        ("RR-Interval", vec![0x20, 0x03]),
     ];
-    for len in 0..bytes.len() {
-        let (field, offset, size) = layout
-            .into_iter()
-            .find(|&(_, offset, size)| offset + size > len)
-            .expect("shorter than the payload");
-        assert_eq!(
-            decode_hr(&bytes[..len]),
-            Err(truncated(field, offset, size, len - offset)),
-            "cut to {len} bytes"
-        );
-    }
+    assert_eq!(
+        concat(&segments),
+        [0x19, 0x2C, 0x01, 0x23, 0x01, 0x20, 0x03]
+    );
+    check_truncation(&segments, decode_hr);
     // The uint8 format needs one byte of value.
     assert_eq!(
         decode_hr(&[0x00]),
@@ -236,11 +236,7 @@ fn a_byte_after_the_last_field_is_refused_without_rr_intervals() {
         let extra = bytes.len() - end;
         assert_eq!(
             decode_hr(&bytes),
-            Err(DecodeError::new(
-                last,
-                end,
-                DecodeProblem::TrailingBytes { extra }
-            )),
+            Err(trailing(last, end, extra)),
             "{bytes:02X?}"
         );
     }
@@ -250,34 +246,14 @@ fn a_byte_after_the_last_field_is_refused_without_rr_intervals() {
 
 #[test]
 fn reserved_flag_bits_are_ignored() {
-    for flags in 0u8..32 {
-        let (bytes, expected) = build(flags);
-        for reserved in [0x20, 0x40, 0x80, 0xE0] {
-            let mut with = bytes.clone();
-            with[0] |= reserved;
-            assert_eq!(
-                decode_hr(&with),
-                Ok(expected.clone()),
-                "flags {:#04x}",
-                with[0]
-            );
-        }
-    }
+    check_reserved_bits_ignored(0..32, &[0x20, 0x40, 0x80, 0xE0], build, decode_hr);
 }
 
 // --- Robustness ----------------------------------------------------------------------
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    for flags in 0..=u8::MAX {
-        for fill in [0x00, 0x7F, 0xFF] {
-            for len in 0..=12 {
-                let bytes: Vec<u8> = std::iter::once(flags)
-                    .chain(std::iter::repeat(fill))
-                    .take(len)
-                    .collect();
-                let _ = decode_hr(&bytes);
-            }
-        }
+    for bytes in every_flags_and_fill(&[0x00, 0x7F, 0xFF], 12) {
+        let _ = decode_hr(&bytes);
     }
 }

@@ -2,59 +2,20 @@
 //! Measurement (0x2A5F), every flag combination, literal readings, every status bit,
 //! and truncation at every length.
 
-use nara_core::device::ieee11073::{Decimal, Medfloat, Special};
+use nara_core::device::ieee11073::{Medfloat, Special};
 use nara_core::device::plx::{
     PlxContinuous, PlxDeviceStatus, PlxMeasurementStatus, PlxSpotCheck, SpO2Pr, decode_continuous,
     decode_spot_check,
 };
 use nara_core::device::time::DeviceTime;
-use nara_core::device::{Characteristic, DecodeError, DecodeProblem, Decoded, decode};
+use nara_core::device::{Characteristic, Decoded, decode};
 
-type Segments = Vec<(&'static str, Vec<u8>)>;
+mod device_support;
 
-fn concat(segments: &Segments) -> Vec<u8> {
-    segments.iter().flat_map(|(_, b)| b.clone()).collect()
-}
-
-/// Cuts the payload at every shorter length and checks the refusal names the field
-/// being read and its offset; then appends a byte and checks `TrailingBytes`.
-fn check_truncation_and_trailing<T: std::fmt::Debug>(
-    segments: &Segments,
-    decoder: fn(&[u8]) -> Result<T, DecodeError>,
-) {
-    let full = concat(segments);
-    for len in 0..full.len() {
-        let mut start = 0;
-        let mut expected = None;
-        for (name, bytes) in segments {
-            if start + bytes.len() > len {
-                expected = Some(DecodeError::new(
-                    name,
-                    start,
-                    DecodeProblem::Truncated {
-                        needed: bytes.len(),
-                        available: len - start,
-                    },
-                ));
-                break;
-            }
-            start += bytes.len();
-        }
-        let err = decoder(&full[..len]).expect_err("a truncated payload is refused");
-        assert_eq!(Some(err), expected, "cut at {len} of {full:02X?}");
-    }
-    let mut long = full.clone();
-    long.extend([0xAA, 0xBB]);
-    let last = segments.last().map(|(name, _)| *name).expect("segments");
-    assert_eq!(
-        decoder(&long).expect_err("trailing bytes are refused"),
-        DecodeError::new(last, full.len(), DecodeProblem::TrailingBytes { extra: 2 }),
-    );
-}
-
-fn value(mantissa: i32, exponent: i8) -> Medfloat {
-    Medfloat::Value(Decimal { mantissa, exponent })
-}
+use device_support::{
+    Segments, check_truncation_and_trailing, concat, date_time, mf as value, out_of_range,
+    with_impossible_date_times,
+};
 
 fn reading(spo2: i32, pulse_rate: i32) -> SpO2Pr {
     SpO2Pr {
@@ -206,17 +167,7 @@ fn a_spot_check_as_a_finger_oximeter_sends_it() {
     let m = decode_spot_check(&bytes).expect("decodes");
     assert_eq!(m.reading.spo2.ok(), Some(98.0));
     assert_eq!(m.reading.pulse_rate.ok(), Some(64.0));
-    assert_eq!(
-        m.time_stamp,
-        Some(DeviceTime {
-            year: Some(2025),
-            month: Some(10),
-            day: Some(12),
-            hours: 6,
-            minutes: 30,
-            seconds: 0,
-        })
-    );
+    assert_eq!(m.time_stamp, Some(date_time(2025, 10, 12, 6, 30, 0)));
     assert_eq!(
         m.measurement_status,
         Some(PlxMeasurementStatus {
@@ -248,16 +199,17 @@ fn a_timestamp_from_an_unset_clock() {
     // Clock set: an impossible timestamp is refused at its byte.
     let mut bytes = concat(&spot_check_segments(0x01));
     bytes[7] = 13; // month
-    assert_eq!(
-        decode_spot_check(&bytes),
-        Err(DecodeError::new("Timestamp", 7, DecodeProblem::OutOfRange))
-    );
+    assert_eq!(decode_spot_check(&bytes), Err(out_of_range("Timestamp", 7)));
     bytes[7] = 2;
     bytes[9] = 25; // hours
-    assert_eq!(
-        decode_spot_check(&bytes),
-        Err(DecodeError::new("Timestamp", 9, DecodeProblem::OutOfRange))
-    );
+    assert_eq!(decode_spot_check(&bytes), Err(out_of_range("Timestamp", 9)));
+    // Every impossible part: flags 0x01, SpO2 97, PR 72; the Timestamp starts at byte 5.
+    for (bytes, offset) in with_impossible_date_times(&[0x01, 0x61, 0x00, 0x48, 0x00]) {
+        assert_eq!(
+            decode_spot_check(&bytes),
+            Err(out_of_range("Timestamp", offset))
+        );
+    }
     // Clock not set: the timestamp means nothing, so an impossible one is skipped and
     // the reading kept; a possible one is kept with the flag saying it is not real.
     let mut unset = concat(&spot_check_segments(0x11 | 0x02));

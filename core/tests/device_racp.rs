@@ -9,16 +9,12 @@ use nara_core::device::racp::{
 };
 use nara_core::device::{Characteristic, DecodeError, DecodeProblem, Decoded, decode};
 
+mod device_support;
+
+use device_support::{trailing, truncated};
+
 fn inconsistent(err: &DecodeError) -> bool {
     matches!(err.problem, DecodeProblem::Inconsistent { .. })
-}
-
-fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> DecodeError {
-    DecodeError::new(
-        field,
-        offset,
-        DecodeProblem::Truncated { needed, available },
-    )
 }
 
 // ---------------------------------------------------------------------------------
@@ -156,21 +152,15 @@ fn malformed_requests_are_refused_by_field() {
             DecodeError::new("Operand", 2, DecodeProblem::Reserved { raw: 0 }),
         ),
         // Trailing bytes, after a bare operator and after an operand.
-        (
-            vec![0x01, 0x01, 0x00],
-            DecodeError::new("Operator", 2, DecodeProblem::TrailingBytes { extra: 1 }),
-        ),
-        (
-            vec![0x03, 0x00, 0x00, 0x00],
-            DecodeError::new("Operator", 2, DecodeProblem::TrailingBytes { extra: 2 }),
-        ),
+        (vec![0x01, 0x01, 0x00], trailing("Operator", 2, 1)),
+        (vec![0x03, 0x00, 0x00, 0x00], trailing("Operator", 2, 2)),
         (
             vec![0x01, 0x03, 0x01, 0x05, 0x00, 0x00],
-            DecodeError::new("Operand", 5, DecodeProblem::TrailingBytes { extra: 1 }),
+            trailing("Operand", 5, 1),
         ),
         (
             vec![0x01, 0x04, 0x01, 0x05, 0x00, 0x06, 0x00, 0x00],
-            DecodeError::new("Operand", 7, DecodeProblem::TrailingBytes { extra: 1 }),
+            trailing("Operand", 7, 1),
         ),
     ];
     for (bytes, expected) in cases {
@@ -335,14 +325,7 @@ fn malformed_responses_are_refused_by_field() {
         [0x05, 0x00, 0x2A, 0x01, 0x00],
         [0x06, 0x00, 0x01, 0x01, 0x00],
     ] {
-        assert_eq!(
-            decode_response(&bytes),
-            Err(DecodeError::new(
-                "Operand",
-                4,
-                DecodeProblem::TrailingBytes { extra: 1 }
-            ))
-        );
+        assert_eq!(decode_response(&bytes), Err(trailing("Operand", 4, 1)));
     }
 }
 

@@ -3,47 +3,27 @@
 //! Type, the IEEE-11073 FLOAT specials, and every way a payload can be cut short, run
 //! long or carry an impossible date.
 
-use nara_core::device::ieee11073::{Decimal, Medfloat, Special};
+mod device_support;
+
+use device_support::{
+    Segments, TIME_STAMP_BYTES, check_every_layout, check_last_fields, check_reserved_bits_ignored,
+    check_truncation_and_trailing, concat, decoded, every_flags_and_fill, mf, out_of_range,
+    time_stamp, truncated, with_impossible_date_times,
+};
+use nara_core::device::ieee11073::{Medfloat, Special};
 use nara_core::device::temperature::{
     TemperatureMeasurement, TemperatureType, TemperatureUnit, decode as decode_temperature,
 };
-use nara_core::device::time::DeviceTime;
-use nara_core::device::{Characteristic, DecodeError, DecodeProblem, Decoded, decode};
-
-/// `mantissa × 10^exponent` as the decoder returns it.
-fn mf(mantissa: i32, exponent: i8) -> Medfloat {
-    Medfloat::Value(Decimal { mantissa, exponent })
-}
+use nara_core::device::{Characteristic, Decoded};
 
 /// 36.4 as a FLOAT: exponent -1 (0xFF), mantissa 364 (0x00016C), little-endian.
 const VALUE_36_4: [u8; 4] = [0x6C, 0x01, 0x00, 0xFF];
 
-/// 2024-11-24 07:30:00 as a Date Time field.
-const TIME_BYTES: [u8; 7] = [0xE8, 0x07, 0x0B, 0x18, 0x07, 0x1E, 0x00];
-
-fn time() -> DeviceTime {
-    DeviceTime {
-        year: Some(2024),
-        month: Some(11),
-        day: Some(24),
-        hours: 7,
-        minutes: 30,
-        seconds: 0,
-    }
-}
-
 fn temperature(bytes: &[u8]) -> TemperatureMeasurement {
-    match decode(Characteristic::TemperatureMeasurement, bytes) {
-        Ok(Decoded::Temperature(m)) => m,
-        other => panic!("{bytes:02X?} decoded to {other:?}"),
-    }
-}
-
-fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> DecodeError {
-    DecodeError::new(
-        field,
-        offset,
-        DecodeProblem::Truncated { needed, available },
+    decoded!(
+        Characteristic::TemperatureMeasurement,
+        Decoded::Temperature,
+        bytes
     )
 }
 
@@ -78,7 +58,7 @@ fn fahrenheit_with_time_stamp_and_type() {
         TemperatureMeasurement {
             unit: TemperatureUnit::Fahrenheit,
             value: mf(986, -1),
-            time_stamp: Some(time()),
+            time_stamp: Some(time_stamp()),
             temperature_type: Some(TemperatureType::Mouth),
         }
     );
@@ -97,10 +77,13 @@ fn negative_temperature_with_type() {
 
 // --- Every flag combination ----------------------------------------------------------
 
-/// Builds the payload for `flags` (bits 0–2) and the measurement it must decode to.
-fn build(flags: u8) -> (Vec<u8>, TemperatureMeasurement) {
-    let mut bytes = vec![flags];
-    bytes.extend(VALUE_36_4);
+/// Builds the payload for `flags` (bits 0–2), field by field, and the measurement it
+/// must decode to.
+fn build(flags: u8) -> (Segments, TemperatureMeasurement) {
+    let mut segments: Segments = vec![
+        ("Flags", vec![flags]),
+        ("Temperature Measurement Value", VALUE_36_4.to_vec()),
+    ];
     let mut expected = TemperatureMeasurement {
         unit: if flags & 0x01 != 0 {
             TemperatureUnit::Fahrenheit
@@ -112,28 +95,22 @@ fn build(flags: u8) -> (Vec<u8>, TemperatureMeasurement) {
         temperature_type: None,
     };
     if flags & 0x02 != 0 {
-        bytes.extend(TIME_BYTES);
-        expected.time_stamp = Some(time());
+        segments.push(("Time Stamp", TIME_STAMP_BYTES.to_vec()));
+        expected.time_stamp = Some(time_stamp());
     }
     if flags & 0x04 != 0 {
-        bytes.push(0x03);
+        segments.push(("Temperature Type", vec![0x03]));
         expected.temperature_type = Some(TemperatureType::Ear);
     }
-    (bytes, expected)
+    (segments, expected)
 }
 
 #[test]
 fn all_8_flag_combinations() {
+    check_every_layout(0..8, 5, &[(0x02, 7), (0x04, 1)], build, decode_temperature);
+    // Cut at every length, and with bytes after the last field.
     for flags in 0u8..8 {
-        let (bytes, expected) = build(flags);
-        let expected_len =
-            5 + if flags & 0x02 != 0 { 7 } else { 0 } + if flags & 0x04 != 0 { 1 } else { 0 };
-        assert_eq!(bytes.len(), expected_len, "flags {flags:#04x}");
-        assert_eq!(
-            decode_temperature(&bytes),
-            Ok(expected),
-            "flags {flags:#04x}"
-        );
+        check_truncation_and_trailing(&build(flags).0, decode_temperature);
     }
 }
 
@@ -215,25 +192,19 @@ fn float_specials_are_reasons_not_numbers() {
 
 #[test]
 fn every_truncation_point_names_the_missing_field() {
-    let (bytes, _) = build(0x07);
-    assert_eq!(bytes.len(), 13);
-    let layout = [
-        ("Flags", 0, 1),
-        ("Temperature Measurement Value", 1, 4),
-        ("Time Stamp", 5, 7),
-        ("Temperature Type", 12, 1),
+    // The longest payload (flags 0x07): name and bytes of each field.
+    let segments: Segments = vec![
+        ("Flags", vec![0x07]),
+        (
+            "Temperature Measurement Value",
+            vec![0x6C, 0x01, 0x00, 0xFF],
+        ),
+        ("Time Stamp", vec![0xE8, 0x07, 0x0B, 0x18, 0x07, 0x1E, 0x00]),
+        ("Temperature Type", vec![0x03]),
     ];
-    for len in 0..bytes.len() {
-        let (field, offset, size) = layout
-            .into_iter()
-            .find(|&(_, offset, size)| offset + size > len)
-            .expect("shorter than the payload");
-        assert_eq!(
-            decode_temperature(&bytes[..len]),
-            Err(truncated(field, offset, size, len - offset)),
-            "cut to {len} bytes"
-        );
-    }
+    assert_eq!(concat(&segments), concat(&build(0x07).0));
+    assert_eq!(concat(&segments).len(), 13);
+    check_truncation_and_trailing(&segments, decode_temperature);
     // Temperature Type announced without a Time Stamp, and missing.
     assert_eq!(
         decode_temperature(&[0x04, 0x6C, 0x01, 0x00, 0xFF]),
@@ -243,48 +214,25 @@ fn every_truncation_point_names_the_missing_field() {
 
 #[test]
 fn a_byte_after_the_last_field_is_refused() {
-    for (flags, last) in [
-        (0x00, "Temperature Measurement Value"),
-        (0x03, "Time Stamp"),
-        (0x04, "Temperature Type"),
-        (0x07, "Temperature Type"),
-    ] {
-        let (mut bytes, _) = build(flags);
-        let end = bytes.len();
-        bytes.push(0x00);
-        assert_eq!(
-            decode_temperature(&bytes),
-            Err(DecodeError::new(
-                last,
-                end,
-                DecodeProblem::TrailingBytes { extra: 1 }
-            )),
-            "flags {flags:#04x}"
-        );
-    }
+    check_last_fields(
+        &[
+            (0x00, "Temperature Measurement Value"),
+            (0x03, "Time Stamp"),
+            (0x04, "Temperature Type"),
+            (0x07, "Temperature Type"),
+        ],
+        |flags| build(flags).0,
+        decode_temperature,
+    );
 }
 
 #[test]
 fn an_impossible_time_stamp_names_the_bad_byte() {
-    // The Time Stamp starts at byte 5.
-    for (time_bytes, offset) in [
-        ([0x10, 0x27, 0x01, 0x01, 0x00, 0x00, 0x00], 5), // year 10000
-        ([0xE8, 0x07, 0x0D, 0x01, 0x00, 0x00, 0x00], 7), // month 13
-        ([0xE8, 0x07, 0x01, 0x20, 0x00, 0x00, 0x00], 8), // day 32
-        ([0xE8, 0x07, 0x01, 0x01, 0x18, 0x00, 0x00], 9), // hour 24
-        ([0xE8, 0x07, 0x01, 0x01, 0x00, 0x3C, 0x00], 10), // minute 60
-        ([0xE8, 0x07, 0x01, 0x01, 0x00, 0x00, 0x3C], 11), // second 60
-    ] {
-        let mut bytes = vec![0x02];
-        bytes.extend(VALUE_36_4);
-        bytes.extend(time_bytes);
+    // Flags 0x02, 36.4; the Time Stamp starts at byte 5.
+    for (bytes, offset) in with_impossible_date_times(&[0x02, 0x6C, 0x01, 0x00, 0xFF]) {
         assert_eq!(
             decode_temperature(&bytes),
-            Err(DecodeError::new(
-                "Time Stamp",
-                offset,
-                DecodeProblem::OutOfRange
-            ))
+            Err(out_of_range("Time Stamp", offset))
         );
     }
 }
@@ -293,34 +241,19 @@ fn an_impossible_time_stamp_names_the_bad_byte() {
 
 #[test]
 fn reserved_flag_bits_are_ignored() {
-    for flags in 0u8..8 {
-        let (bytes, expected) = build(flags);
-        for reserved in [0x08, 0x10, 0x20, 0x40, 0x80, 0xF8] {
-            let mut with = bytes.clone();
-            with[0] |= reserved;
-            assert_eq!(
-                decode_temperature(&with),
-                Ok(expected.clone()),
-                "flags {:#04x}",
-                with[0]
-            );
-        }
-    }
+    check_reserved_bits_ignored(
+        0..8,
+        &[0x08, 0x10, 0x20, 0x40, 0x80, 0xF8],
+        build,
+        decode_temperature,
+    );
 }
 
 // --- Robustness ----------------------------------------------------------------------
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    for flags in 0..=u8::MAX {
-        for fill in [0x00, 0x7F, 0x80, 0xFF] {
-            for len in 0..=14 {
-                let bytes: Vec<u8> = std::iter::once(flags)
-                    .chain(std::iter::repeat(fill))
-                    .take(len)
-                    .collect();
-                let _ = decode_temperature(&bytes);
-            }
-        }
+    for bytes in every_flags_and_fill(&[0x00, 0x7F, 0x80, 0xFF], 14) {
+        let _ = decode_temperature(&bytes);
     }
 }

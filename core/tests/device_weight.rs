@@ -3,37 +3,18 @@
 //! "measurement unsuccessful" value, and every way a payload can be cut short, run
 //! long or carry an impossible date.
 
-use nara_core::device::time::DeviceTime;
+mod device_support;
+
+use device_support::{
+    Segments, TIME_STAMP_BYTES, check_every_layout, check_last_fields, check_reserved_bits_ignored,
+    check_truncation_and_trailing, concat, decoded, every_flags_and_fill, out_of_range, time_stamp,
+    truncated, with_impossible_date_times,
+};
 use nara_core::device::weight::{WeightMeasurement, WeightUnits, decode as decode_weight};
-use nara_core::device::{Characteristic, DecodeError, DecodeProblem, Decoded, decode};
-
-/// 2024-11-24 07:30:00 as a Date Time field.
-const TIME_BYTES: [u8; 7] = [0xE8, 0x07, 0x0B, 0x18, 0x07, 0x1E, 0x00];
-
-fn time() -> DeviceTime {
-    DeviceTime {
-        year: Some(2024),
-        month: Some(11),
-        day: Some(24),
-        hours: 7,
-        minutes: 30,
-        seconds: 0,
-    }
-}
+use nara_core::device::{Characteristic, Decoded};
 
 fn weight(bytes: &[u8]) -> WeightMeasurement {
-    match decode(Characteristic::WeightMeasurement, bytes) {
-        Ok(Decoded::Weight(m)) => m,
-        other => panic!("{bytes:02X?} decoded to {other:?}"),
-    }
-}
-
-fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> DecodeError {
-    DecodeError::new(
-        field,
-        offset,
-        DecodeProblem::Truncated { needed, available },
-    )
+    decoded!(Characteristic::WeightMeasurement, Decoded::Weight, bytes)
 }
 
 // --- Hand-written payloads -----------------------------------------------------------
@@ -53,7 +34,7 @@ fn si_with_time_stamp_user_bmi_and_height() {
         WeightMeasurement {
             units: WeightUnits::Si,
             weight: Some(70.02),
-            time_stamp: Some(time()),
+            time_stamp: Some(time_stamp()),
             user_id: Some(1),
             bmi: Some(24.5),
             height: Some(1.69),
@@ -125,11 +106,12 @@ fn unsuccessful_measurement_is_no_weight() {
 
 // --- Every flag combination ----------------------------------------------------------
 
-/// Builds the payload for `flags` (bits 0–3) and the measurement it must decode to.
-fn build(flags: u8) -> (Vec<u8>, WeightMeasurement) {
+/// Builds the payload for `flags` (bits 0–3), field by field, and the measurement it
+/// must decode to.
+fn build(flags: u8) -> (Segments, WeightMeasurement) {
     let imperial = flags & 0x01 != 0;
     // Weight 14001: 70.005 kg or 140.01 lb.
-    let mut bytes = vec![flags, 0xB1, 0x36];
+    let mut segments: Segments = vec![("Flags", vec![flags]), ("Weight", vec![0xB1, 0x36])];
     let mut expected = WeightMeasurement {
         units: if imperial {
             WeightUnits::Imperial
@@ -143,32 +125,30 @@ fn build(flags: u8) -> (Vec<u8>, WeightMeasurement) {
         height: None,
     };
     if flags & 0x02 != 0 {
-        bytes.extend(TIME_BYTES);
-        expected.time_stamp = Some(time());
+        segments.push(("Time Stamp", TIME_STAMP_BYTES.to_vec()));
+        expected.time_stamp = Some(time_stamp());
     }
     if flags & 0x04 != 0 {
-        bytes.push(0x04);
+        segments.push(("User ID", vec![0x04]));
         expected.user_id = Some(4);
     }
     if flags & 0x08 != 0 {
         // BMI 223 → 22.3; Height 1754 → 1.754 m or 175.4 in.
-        bytes.extend([0xDF, 0x00, 0xDA, 0x06]);
+        segments.push(("BMI", vec![0xDF, 0x00]));
+        segments.push(("Height", vec![0xDA, 0x06]));
         expected.bmi = Some(22.3);
         expected.height = Some(if imperial { 175.4 } else { 1.754 });
     }
-    (bytes, expected)
+    (segments, expected)
 }
 
 #[test]
 fn all_16_flag_combinations() {
+    let optional = [(0x02, 7), (0x04, 1), (0x08, 4)];
+    check_every_layout(0..16, 3, &optional, build, decode_weight);
+    // Cut at every length, and with bytes after the last field.
     for flags in 0u8..16 {
-        let (bytes, expected) = build(flags);
-        let expected_len = 3
-            + if flags & 0x02 != 0 { 7 } else { 0 }
-            + if flags & 0x04 != 0 { 1 } else { 0 }
-            + if flags & 0x08 != 0 { 4 } else { 0 };
-        assert_eq!(bytes.len(), expected_len, "flags {flags:#04x}");
-        assert_eq!(decode_weight(&bytes), Ok(expected), "flags {flags:#04x}");
+        check_truncation_and_trailing(&build(flags).0, decode_weight);
     }
 }
 
@@ -203,31 +183,20 @@ fn pounds_convert_to_kilograms() {
 
 // --- Errors --------------------------------------------------------------------------
 
-/// The fields of the longest payload (flags 0x0F): name, offset, size.
-const FULL_LAYOUT: [(&str, usize, usize); 6] = [
-    ("Flags", 0, 1),
-    ("Weight", 1, 2),
-    ("Time Stamp", 3, 7),
-    ("User ID", 10, 1),
-    ("BMI", 11, 2),
-    ("Height", 13, 2),
-];
-
 #[test]
 fn every_truncation_point_names_the_missing_field() {
-    let (bytes, _) = build(0x0F);
-    assert_eq!(bytes.len(), 15);
-    for len in 0..bytes.len() {
-        let (field, offset, size) = FULL_LAYOUT
-            .into_iter()
-            .find(|&(_, offset, size)| offset + size > len)
-            .expect("shorter than the payload");
-        assert_eq!(
-            decode_weight(&bytes[..len]),
-            Err(truncated(field, offset, size, len - offset)),
-            "cut to {len} bytes"
-        );
-    }
+    // The longest payload (flags 0x0F): name and bytes of each field.
+    let segments: Segments = vec![
+        ("Flags", vec![0x0F]),
+        ("Weight", vec![0xB1, 0x36]),
+        ("Time Stamp", vec![0xE8, 0x07, 0x0B, 0x18, 0x07, 0x1E, 0x00]),
+        ("User ID", vec![0x04]),
+        ("BMI", vec![0xDF, 0x00]),
+        ("Height", vec![0xDA, 0x06]),
+    ];
+    assert_eq!(concat(&segments), concat(&build(0x0F).0));
+    assert_eq!(concat(&segments).len(), 15);
+    check_truncation_and_trailing(&segments, decode_weight);
 }
 
 #[test]
@@ -245,47 +214,25 @@ fn flags_announcing_bmi_without_it() {
 
 #[test]
 fn a_byte_after_the_last_field_is_refused() {
-    for (flags, last) in [
-        (0x00, "Weight"),
-        (0x03, "Time Stamp"),
-        (0x04, "User ID"),
-        (0x0F, "Height"),
-    ] {
-        let (mut bytes, _) = build(flags);
-        let end = bytes.len();
-        bytes.push(0x00);
-        assert_eq!(
-            decode_weight(&bytes),
-            Err(DecodeError::new(
-                last,
-                end,
-                DecodeProblem::TrailingBytes { extra: 1 }
-            )),
-            "flags {flags:#04x}"
-        );
-    }
+    check_last_fields(
+        &[
+            (0x00, "Weight"),
+            (0x03, "Time Stamp"),
+            (0x04, "User ID"),
+            (0x0F, "Height"),
+        ],
+        |flags| build(flags).0,
+        decode_weight,
+    );
 }
 
 #[test]
 fn an_impossible_time_stamp_names_the_bad_byte() {
-    // The Time Stamp starts at byte 3.
-    for (time_bytes, offset) in [
-        ([0x2D, 0x06, 0x01, 0x01, 0x00, 0x00, 0x00], 3), // year 1581
-        ([0xE8, 0x07, 0x0D, 0x01, 0x00, 0x00, 0x00], 5), // month 13
-        ([0xE8, 0x07, 0x01, 0x20, 0x00, 0x00, 0x00], 6), // day 32
-        ([0xE8, 0x07, 0x01, 0x01, 0x18, 0x00, 0x00], 7), // hour 24
-        ([0xE8, 0x07, 0x01, 0x01, 0x00, 0x3C, 0x00], 8), // minute 60
-        ([0xE8, 0x07, 0x01, 0x01, 0x00, 0x00, 0x3C], 9), // second 60
-    ] {
-        let mut bytes = vec![0x02, 0xB1, 0x36];
-        bytes.extend(time_bytes);
+    // Flags 0x02, weight 0x36B1; the Time Stamp starts at byte 3.
+    for (bytes, offset) in with_impossible_date_times(&[0x02, 0xB1, 0x36]) {
         assert_eq!(
             decode_weight(&bytes),
-            Err(DecodeError::new(
-                "Time Stamp",
-                offset,
-                DecodeProblem::OutOfRange
-            ))
+            Err(out_of_range("Time Stamp", offset))
         );
     }
 }
@@ -294,34 +241,14 @@ fn an_impossible_time_stamp_names_the_bad_byte() {
 
 #[test]
 fn reserved_flag_bits_are_ignored() {
-    for flags in 0u8..16 {
-        let (bytes, expected) = build(flags);
-        for reserved in [0x10, 0x20, 0x40, 0x80, 0xF0] {
-            let mut with = bytes.clone();
-            with[0] |= reserved;
-            assert_eq!(
-                decode_weight(&with),
-                Ok(expected.clone()),
-                "flags {:#04x}",
-                with[0]
-            );
-        }
-    }
+    check_reserved_bits_ignored(0..16, &[0x10, 0x20, 0x40, 0x80, 0xF0], build, decode_weight);
 }
 
 // --- Robustness ----------------------------------------------------------------------
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    for flags in 0..=u8::MAX {
-        for fill in [0x00, 0x7F, 0xFF] {
-            for len in 0..=16 {
-                let bytes: Vec<u8> = std::iter::once(flags)
-                    .chain(std::iter::repeat(fill))
-                    .take(len)
-                    .collect();
-                let _ = decode_weight(&bytes);
-            }
-        }
+    for bytes in every_flags_and_fill(&[0x00, 0x7F, 0xFF], 16) {
+        let _ = decode_weight(&bytes);
     }
 }
