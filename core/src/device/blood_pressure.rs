@@ -219,33 +219,16 @@ fn decode_fields(bytes: &[u8], first_field: &'static str) -> Result<Fields, Deco
     let first = r.sfloat(first_field)?;
     let diastolic = r.sfloat("Diastolic")?;
     let mean_arterial_pressure = r.sfloat("Mean Arterial Pressure")?;
-    let mut last = "Mean Arterial Pressure";
 
-    let time_stamp = if flags & FLAG_TIME_STAMP != 0 {
-        last = "Time Stamp";
-        Some(DeviceTime::read(&mut r, "Time Stamp")?)
-    } else {
-        None
-    };
-    let pulse_rate = if flags & FLAG_PULSE_RATE != 0 {
-        last = "Pulse Rate";
-        Some(r.sfloat("Pulse Rate")?)
-    } else {
-        None
-    };
-    let user_id = if flags & FLAG_USER_ID != 0 {
-        last = "User ID";
-        Some(r.u8("User ID")?)
-    } else {
-        None
-    };
-    let status = if flags & FLAG_STATUS != 0 {
-        last = "Measurement Status";
-        Some(MeasurementStatus::from_bits(r.u16("Measurement Status")?))
-    } else {
-        None
-    };
-    r.finish(last)?;
+    let time_stamp = r.optional(flags & FLAG_TIME_STAMP != 0, |r| {
+        DeviceTime::read(r, "Time Stamp")
+    })?;
+    let pulse_rate = r.optional(flags & FLAG_PULSE_RATE != 0, |r| r.sfloat("Pulse Rate"))?;
+    let user_id = r.optional(flags & FLAG_USER_ID != 0, |r| r.u8("User ID"))?;
+    let status = r.optional(flags & FLAG_STATUS != 0, |r| {
+        Ok(MeasurementStatus::from_bits(r.u16("Measurement Status")?))
+    })?;
+    r.finish()?;
 
     Ok(Fields {
         unit,

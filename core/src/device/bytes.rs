@@ -9,12 +9,18 @@ use super::ieee11073::{Float32, Sfloat};
 pub struct Reader<'a> {
     bytes: &'a [u8],
     offset: usize,
+    /// The field read last, named by [`Reader::finish`] when bytes are left over.
+    last: &'static str,
 }
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, offset: 0 }
+        Self {
+            bytes,
+            offset: 0,
+            last: "Flags",
+        }
     }
 
     /// The offset of the next field.
@@ -42,6 +48,7 @@ impl<'a> Reader<'a> {
         }
         let start = self.offset;
         self.offset += n;
+        self.last = field;
         Ok(&self.bytes[start..start + n])
     }
 
@@ -87,12 +94,26 @@ impl<'a> Reader<'a> {
         Ok(Float32::from_raw32(self.u32(field)?))
     }
 
-    /// Ends the payload: refuses bytes left after `last_field`.
-    pub fn finish(self, last_field: &'static str) -> Result<(), DecodeError> {
+    /// Reads an optional field with `read` when `present` (its flag bit is set).
+    pub fn optional<T>(
+        &mut self,
+        present: bool,
+        read: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Option<T>, DecodeError> {
+        if present {
+            read(self).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Ends the payload: refuses bytes left after the last field read (the last one
+    /// the flags announced).
+    pub fn finish(self) -> Result<(), DecodeError> {
         match self.remaining() {
             0 => Ok(()),
             extra => Err(DecodeError::new(
-                last_field,
+                self.last,
                 self.offset,
                 DecodeProblem::TrailingBytes { extra },
             )),
@@ -147,7 +168,7 @@ mod tests {
         let mut r = Reader::new(&[0, 1, 2]);
         r.u8("Flags").expect("one");
         assert_eq!(
-            r.finish("Flags"),
+            r.finish(),
             Err(DecodeError::new(
                 "Flags",
                 1,

@@ -374,17 +374,10 @@ pub fn decode_measurement(bytes: &[u8]) -> Result<GlucoseMeasurement, DecodeErro
     let flags = r.u8("Flags")?;
     let sequence_number = r.u16("Sequence Number")?;
     let base_time = DeviceTime::read(&mut r, "Base Time")?;
-    let mut last = "Base Time";
-    let time_offset_minutes = if flags & M_TIME_OFFSET != 0 {
-        last = "Time Offset";
-        Some(r.i16("Time Offset")?)
-    } else {
-        None
-    };
+    let time_offset_minutes = r.optional(flags & M_TIME_OFFSET != 0, |r| r.i16("Time Offset"))?;
     let concentration = if flags & M_CONCENTRATION != 0 {
         let value = r.sfloat("Glucose Concentration")?;
         let type_sample_location = r.u8("Type-Sample Location")?;
-        last = "Type-Sample Location";
         Some(GlucoseConcentration {
             value,
             unit: if flags & M_MOL_PER_L != 0 {
@@ -399,14 +392,13 @@ pub fn decode_measurement(bytes: &[u8]) -> Result<GlucoseMeasurement, DecodeErro
         None
     };
     let sensor_status = if flags & M_SENSOR_STATUS != 0 {
-        last = "Sensor Status Annunciation";
         Some(SensorStatus::from_bits(
             r.u16("Sensor Status Annunciation")?,
         ))
     } else {
         None
     };
-    r.finish(last)?;
+    r.finish()?;
     Ok(GlucoseMeasurement {
         sequence_number,
         base_time,
@@ -422,17 +414,14 @@ pub fn decode_context(bytes: &[u8]) -> Result<GlucoseContext, DecodeError> {
     let mut r = Reader::new(bytes);
     let flags = r.u8("Flags")?;
     let sequence_number = r.u16("Sequence Number")?;
-    let mut last = "Sequence Number";
     let present = |bit: u8| flags & bit != 0;
     let extended_flags = if present(C_EXTENDED_FLAGS) {
-        last = "Extended Flags";
         Some(r.u8("Extended Flags")?)
     } else {
         None
     };
     let carbohydrate = if present(C_CARBOHYDRATE) {
         let id = CarbohydrateId::from_raw(r.u8("Carbohydrate ID")?);
-        last = "Carbohydrate";
         Some(Carbohydrate {
             id,
             kilograms: r.sfloat("Carbohydrate")?,
@@ -441,13 +430,11 @@ pub fn decode_context(bytes: &[u8]) -> Result<GlucoseContext, DecodeError> {
         None
     };
     let meal = if present(C_MEAL) {
-        last = "Meal";
         Some(Meal::from_raw(r.u8("Meal")?))
     } else {
         None
     };
     let tester_health = if present(C_TESTER_HEALTH) {
-        last = "Tester-Health";
         let raw = r.u8("Tester-Health")?;
         Some((
             Tester::from_nibble(raw & 0x0F),
@@ -458,7 +445,6 @@ pub fn decode_context(bytes: &[u8]) -> Result<GlucoseContext, DecodeError> {
     };
     let exercise = if present(C_EXERCISE) {
         let duration = r.u16("Exercise Duration")?;
-        last = "Exercise Intensity";
         Some(Exercise {
             duration_seconds: (duration != EXERCISE_OVERRUN).then_some(duration),
             intensity_percent: r.u8("Exercise Intensity")?,
@@ -468,7 +454,6 @@ pub fn decode_context(bytes: &[u8]) -> Result<GlucoseContext, DecodeError> {
     };
     let medication = if present(C_MEDICATION) {
         let id = MedicationId::from_raw(r.u8("Medication ID")?);
-        last = "Medication";
         Some(Medication {
             id,
             amount: r.sfloat("Medication")?,
@@ -482,12 +467,11 @@ pub fn decode_context(bytes: &[u8]) -> Result<GlucoseContext, DecodeError> {
         None
     };
     let hba1c_percent = if present(C_HBA1C) {
-        last = "HbA1c";
         Some(r.sfloat("HbA1c")?)
     } else {
         None
     };
-    r.finish(last)?;
+    r.finish()?;
     Ok(GlucoseContext {
         sequence_number,
         extended_flags,

@@ -54,13 +54,9 @@ pub fn decode(bytes: &[u8]) -> Result<HeartRateMeasurement, DecodeError> {
         2 => SensorContact::NotDetected,
         _ => SensorContact::Detected,
     };
-    let mut last = "Heart Rate Measurement Value";
-    let energy_expended_kj = if flags & FLAG_ENERGY_EXPENDED != 0 {
-        last = "Energy Expended";
-        Some(r.u16("Energy Expended")?)
-    } else {
-        None
-    };
+    let energy_expended_kj = r.optional(flags & FLAG_ENERGY_EXPENDED != 0, |r| {
+        r.u16("Energy Expended")
+    })?;
 
     let mut rr_intervals_ms = Vec::new();
     if flags & FLAG_RR_INTERVALS != 0 {
@@ -72,9 +68,8 @@ pub fn decode(bytes: &[u8]) -> Result<HeartRateMeasurement, DecodeError> {
                 break;
             }
         }
-        last = "RR-Interval";
     }
-    r.finish(last)?;
+    r.finish()?;
 
     Ok(HeartRateMeasurement {
         bpm,

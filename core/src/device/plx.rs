@@ -162,22 +162,19 @@ pub fn decode_spot_check(bytes: &[u8]) -> Result<PlxSpotCheck, DecodeError> {
         spo2: r.sfloat("SpO2PR-Spot-Check - SpO2")?,
         pulse_rate: r.sfloat("SpO2PR-Spot-Check - PR")?,
     };
-    let mut last = "SpO2PR-Spot-Check - PR";
     let device_clock_not_set = flags & S_CLOCK_NOT_SET != 0;
     let time_stamp = if flags & S_TIMESTAMP != 0 {
-        last = "Timestamp";
         read_timestamp(&mut r, device_clock_not_set)?
     } else {
         None
     };
     let (measurement_status, device_status, pulse_amplitude_index) = read_tail(
         &mut r,
-        &mut last,
         flags & S_MEASUREMENT_STATUS != 0,
         flags & S_DEVICE_STATUS != 0,
         flags & S_PULSE_AMPLITUDE_INDEX != 0,
     )?;
-    r.finish(last)?;
+    r.finish()?;
     Ok(PlxSpotCheck {
         reading,
         time_stamp,
@@ -197,9 +194,7 @@ pub fn decode_continuous(bytes: &[u8]) -> Result<PlxContinuous, DecodeError> {
         spo2: r.sfloat("SpO2PR-Normal - SpO2")?,
         pulse_rate: r.sfloat("SpO2PR-Normal - PR")?,
     };
-    let mut last = "SpO2PR-Normal - PR";
     let fast = if flags & C_FAST != 0 {
-        last = "SpO2PR-Fast - PR";
         Some(SpO2Pr {
             spo2: r.sfloat("SpO2PR-Fast - SpO2")?,
             pulse_rate: r.sfloat("SpO2PR-Fast - PR")?,
@@ -208,7 +203,6 @@ pub fn decode_continuous(bytes: &[u8]) -> Result<PlxContinuous, DecodeError> {
         None
     };
     let slow = if flags & C_SLOW != 0 {
-        last = "SpO2PR-Slow - PR";
         Some(SpO2Pr {
             spo2: r.sfloat("SpO2PR-Slow - SpO2")?,
             pulse_rate: r.sfloat("SpO2PR-Slow - PR")?,
@@ -218,12 +212,11 @@ pub fn decode_continuous(bytes: &[u8]) -> Result<PlxContinuous, DecodeError> {
     };
     let (measurement_status, device_status, pulse_amplitude_index) = read_tail(
         &mut r,
-        &mut last,
         flags & C_MEASUREMENT_STATUS != 0,
         flags & C_DEVICE_STATUS != 0,
         flags & C_PULSE_AMPLITUDE_INDEX != 0,
     )?;
-    r.finish(last)?;
+    r.finish()?;
     Ok(PlxContinuous {
         normal,
         fast,
@@ -242,16 +235,14 @@ type Tail = (
 );
 
 /// Reads Measurement Status, Device and Sensor Status and Pulse Amplitude Index, as
-/// present, updating `last` to the last field read.
+/// present.
 fn read_tail(
     r: &mut Reader<'_>,
-    last: &mut &'static str,
     measurement_status: bool,
     device_status: bool,
     pulse_amplitude_index: bool,
 ) -> Result<Tail, DecodeError> {
     let measurement_status = if measurement_status {
-        *last = "Measurement Status";
         Some(PlxMeasurementStatus::from_bits(
             r.u16("Measurement Status")?,
         ))
@@ -259,7 +250,6 @@ fn read_tail(
         None
     };
     let device_status = if device_status {
-        *last = "Device and Sensor Status";
         Some(PlxDeviceStatus::from_bits(
             r.u24("Device and Sensor Status")?,
         ))
@@ -267,7 +257,6 @@ fn read_tail(
         None
     };
     let pulse_amplitude_index = if pulse_amplitude_index {
-        *last = "Pulse Amplitude Index";
         Some(r.sfloat("Pulse Amplitude Index")?)
     } else {
         None

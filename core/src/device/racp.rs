@@ -211,9 +211,8 @@ fn reserved(field: &'static str, offset: usize, raw: u8) -> DecodeError {
     )
 }
 
-/// Reads the operator and its operand of a request that selects records; returns the
-/// filter and the name of the last field read.
-fn read_filter(r: &mut Reader<'_>) -> Result<(RacpFilter, &'static str), DecodeError> {
+/// Reads the operator and its operand of a request that selects records.
+fn read_filter(r: &mut Reader<'_>) -> Result<RacpFilter, DecodeError> {
     let operator_at = r.offset();
     let operator = r.u8("Operator")?;
     let filter = match operator {
@@ -252,11 +251,7 @@ fn read_filter(r: &mut Reader<'_>) -> Result<(RacpFilter, &'static str), DecodeE
         }
         other => return Err(reserved("Operator", operator_at, other)),
     };
-    let last = match filter {
-        RacpFilter::All | RacpFilter::First | RacpFilter::Last => "Operator",
-        _ => "Operand",
-    };
-    Ok((filter, last))
+    Ok(filter)
 }
 
 /// Reads an Operator that must be Null (abort and the two responses).
@@ -278,21 +273,20 @@ fn read_null_operator(r: &mut Reader<'_>, detail: &'static str) -> Result<(), De
 pub fn decode_request(bytes: &[u8]) -> Result<RacpRequest, DecodeError> {
     let mut r = Reader::new(bytes);
     let op_code = r.u8("Op Code")?;
-    let (request, last) = match op_code {
+    let request = match op_code {
         OP_REPORT_STORED_RECORDS
         | OP_DELETE_STORED_RECORDS
         | OP_REPORT_NUMBER_OF_STORED_RECORDS => {
-            let (filter, last) = read_filter(&mut r)?;
-            let request = match op_code {
+            let filter = read_filter(&mut r)?;
+            match op_code {
                 OP_REPORT_STORED_RECORDS => RacpRequest::ReportStoredRecords(filter),
                 OP_DELETE_STORED_RECORDS => RacpRequest::DeleteStoredRecords(filter),
                 _ => RacpRequest::ReportNumberOfStoredRecords(filter),
-            };
-            (request, last)
+            }
         }
         OP_ABORT => {
             read_null_operator(&mut r, "abort takes the null operator")?;
-            (RacpRequest::Abort, "Operator")
+            RacpRequest::Abort
         }
         OP_NUMBER_OF_STORED_RECORDS_RESPONSE | OP_RESPONSE_CODE => {
             return Err(inconsistent(
@@ -303,7 +297,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<RacpRequest, DecodeError> {
         }
         other => return Err(reserved("Op Code", 0, other)),
     };
-    r.finish(last)?;
+    r.finish()?;
     Ok(request)
 }
 
@@ -341,7 +335,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<RacpResponse, DecodeError> {
         }
         other => return Err(reserved("Op Code", 0, other)),
     };
-    r.finish("Operand")?;
+    r.finish()?;
     Ok(response)
 }
 

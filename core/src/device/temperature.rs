@@ -71,20 +71,13 @@ pub fn decode(bytes: &[u8]) -> Result<TemperatureMeasurement, DecodeError> {
         TemperatureUnit::Celsius
     };
     let value = r.float32("Temperature Measurement Value")?;
-    let mut last = "Temperature Measurement Value";
-    let time_stamp = if flags & FLAG_TIME_STAMP != 0 {
-        last = "Time Stamp";
-        Some(DeviceTime::read(&mut r, "Time Stamp")?)
-    } else {
-        None
-    };
-    let temperature_type = if flags & FLAG_TEMPERATURE_TYPE != 0 {
-        last = "Temperature Type";
-        Some(TemperatureType::from_raw(r.u8("Temperature Type")?))
-    } else {
-        None
-    };
-    r.finish(last)?;
+    let time_stamp = r.optional(flags & FLAG_TIME_STAMP != 0, |r| {
+        DeviceTime::read(r, "Time Stamp")
+    })?;
+    let temperature_type = r.optional(flags & FLAG_TEMPERATURE_TYPE != 0, |r| {
+        Ok(TemperatureType::from_raw(r.u8("Temperature Type")?))
+    })?;
+    r.finish()?;
 
     Ok(TemperatureMeasurement {
         unit,

@@ -146,7 +146,7 @@ impl DeviceTime {
 pub fn decode_date_time(bytes: &[u8]) -> Result<DeviceTime, DecodeError> {
     let mut r = Reader::new(bytes);
     let t = DeviceTime::read(&mut r, "Date Time")?;
-    r.finish("Date Time")?;
+    r.finish()?;
     Ok(t)
 }
 

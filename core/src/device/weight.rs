@@ -70,22 +70,12 @@ pub fn decode(bytes: &[u8]) -> Result<WeightMeasurement, DecodeError> {
         // 0.01 lb.
         WeightUnits::Imperial => f64::from(weight_raw) / 100.0,
     });
-    let mut last = "Weight";
 
-    let time_stamp = if flags & FLAG_TIME_STAMP != 0 {
-        last = "Time Stamp";
-        Some(DeviceTime::read(&mut r, "Time Stamp")?)
-    } else {
-        None
-    };
-    let user_id = if flags & FLAG_USER_ID != 0 {
-        last = "User ID";
-        Some(r.u8("User ID")?)
-    } else {
-        None
-    };
+    let time_stamp = r.optional(flags & FLAG_TIME_STAMP != 0, |r| {
+        DeviceTime::read(r, "Time Stamp")
+    })?;
+    let user_id = r.optional(flags & FLAG_USER_ID != 0, |r| r.u8("User ID"))?;
     let (bmi, height) = if flags & FLAG_BMI_AND_HEIGHT != 0 {
-        last = "Height";
         // 0.1 kg/m².
         let bmi = f64::from(r.u16("BMI")?) / 10.0;
         let height_raw = f64::from(r.u16("Height")?);
@@ -99,7 +89,7 @@ pub fn decode(bytes: &[u8]) -> Result<WeightMeasurement, DecodeError> {
     } else {
         (None, None)
     };
-    r.finish(last)?;
+    r.finish()?;
 
     Ok(WeightMeasurement {
         units,
