@@ -82,7 +82,11 @@ fn bench(c: &mut Criterion) {
     g.bench_function("nara_devices_import", |b| {
         b.iter_batched(
             open,
-            |(_dir, nara)| nara.devices().import(&values, &cx, |_, _| {}).expect("imports"),
+            |(_dir, nara)| {
+                nara.devices()
+                    .import(&values, &cx, |_, _| {})
+                    .expect("imports")
+            },
             BatchSize::PerIteration,
         )
     });

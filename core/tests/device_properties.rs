@@ -3,15 +3,15 @@
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use nara_core::device::capture::{CaptureContext, DeviceInfo};
 use nara_core::device::blood_pressure::{
     BloodPressureMeasurement, MeasurementStatus, PulseRateRange, decode_measurement,
 };
+use nara_core::device::capture::{CaptureContext, DeviceInfo};
 use nara_core::device::ieee11073::{Decimal, Medfloat, Special};
-use nara_core::device::time::DeviceTime;
-use nara_core::domain::units::PressureUnit;
 use nara_core::device::racp::{RacpFilter, RacpRequest, decode_request};
+use nara_core::device::time::DeviceTime;
 use nara_core::device::{Characteristic, DecodeProblem, Decoded, decode, reading_from};
+use nara_core::domain::units::PressureUnit;
 use proptest::prelude::*;
 
 fn characteristic() -> impl Strategy<Value = Characteristic> {
@@ -90,9 +90,13 @@ fn blood_pressure() -> impl Strategy<Value = BloodPressureMeasurement> {
         proptest::option::of(any::<u8>()),
         proptest::option::of(status()),
     )
-        .prop_map(|(kpa, [s, d, m], time_stamp, pulse_rate, user_id, status)| {
-            BloodPressureMeasurement {
-                unit: if kpa { PressureUnit::KPa } else { PressureUnit::MmHg },
+        .prop_map(
+            |(kpa, [s, d, m], time_stamp, pulse_rate, user_id, status)| BloodPressureMeasurement {
+                unit: if kpa {
+                    PressureUnit::KPa
+                } else {
+                    PressureUnit::MmHg
+                },
                 systolic: s,
                 diastolic: d,
                 mean_arterial_pressure: m,
@@ -100,8 +104,8 @@ fn blood_pressure() -> impl Strategy<Value = BloodPressureMeasurement> {
                 pulse_rate,
                 user_id,
                 status,
-            }
-        })
+            },
+        )
 }
 
 proptest! {
