@@ -875,6 +875,100 @@ impl From<CoreError> for ContentError {
     }
 }
 
+/// Errors of the Bluetooth devices area ([`crate::devices::Device`],
+/// [`crate::devices::GlucoseRecordSession`]). Messages name the characteristic field and
+/// byte offset, never a measured value.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
+pub enum DeviceError {
+    /// A characteristic UUID Nära does not decode; nothing was imported. `index` is the
+    /// value's position for an import, `null`/`nil` otherwise.
+    #[error("{}not a characteristic Nära decodes: {uuid}", match index { Some(i) => format!("value {i}: "), None => String::new() })]
+    UnknownCharacteristic {
+        /// The UUID as given.
+        uuid: String,
+        /// The position of the value in an import.
+        index: Option<u64>,
+    },
+    /// The bytes do not follow the specification: `field` (in the specification's
+    /// words) at byte `offset`.
+    #[error("the value could not be decoded: {detail}")]
+    Decode {
+        /// The field.
+        field: String,
+        /// The byte offset where the field starts.
+        offset: u64,
+        /// What was wrong, without measured values.
+        detail: String,
+    },
+    /// The device id or model is unusable (the id must be 1–64 printable characters).
+    #[error("unusable device info: {detail}")]
+    BadDevice {
+        /// What is wrong.
+        detail: String,
+    },
+    /// Not an IANA time zone this device knows (e.g. `Europe/Stockholm`).
+    #[error("unknown time zone: {name}")]
+    UnknownTimeZone {
+        /// The name given.
+        name: String,
+    },
+    /// The store was closed or wiped.
+    #[error("the store is closed")]
+    Closed,
+    /// The platform key cannot be used now (device locked).
+    #[error("the encryption key is not available now; try again after unlocking")]
+    KeyUnavailable,
+    /// The store failed; nothing was stored.
+    #[error("storage error: {detail}")]
+    Storage {
+        /// What failed, without patient data.
+        detail: String,
+    },
+    /// A bug in the core; the operation did not complete.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<Internal> for DeviceError {
+    fn from(i: Internal) -> Self {
+        DeviceError::Internal {
+            detail: i.message(),
+        }
+    }
+}
+
+impl From<nara_core::device::capture::BadDeviceInfo> for DeviceError {
+    fn from(e: nara_core::device::capture::BadDeviceInfo) -> Self {
+        DeviceError::BadDevice {
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<CoreError> for DeviceError {
+    fn from(e: CoreError) -> Self {
+        match common(&e) {
+            Common::KeyUnavailable => DeviceError::KeyUnavailable,
+            Common::Storage(detail) => DeviceError::Storage { detail },
+            Common::Internal(detail) => DeviceError::Internal { detail },
+        }
+    }
+}
+
+impl From<nara_core::devices::DeviceError> for DeviceError {
+    fn from(e: nara_core::devices::DeviceError) -> Self {
+        match e {
+            nara_core::devices::DeviceError::Decode(d) => DeviceError::from(d),
+            nara_core::devices::DeviceError::BadDevice(b) => DeviceError::from(b),
+            nara_core::devices::DeviceError::Core(c) => DeviceError::from(c),
+        }
+    }
+}
+
 /// One problem with the answers to one form item, for the patient.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct FormIssue {
@@ -1171,5 +1265,6 @@ closed_into!(
     ChatError,
     NoticeError,
     FormError,
-    ContentError
+    ContentError,
+    DeviceError
 );

@@ -11,7 +11,8 @@
 //! - [`keys`]: the shell's [`keys::KeyProvider`] (Keystore, Keychain);
 //! - [`nara`]: the [`nara::Nara`] object that hands out one object per area;
 //! - [`readings`], [`care_plan`], [`trends`], [`chat`], [`notices`] (appointment notices
-//!   and forms), [`content`] (self-care articles), [`region`] (login and sync): the
+//!   and forms), [`content`] (self-care articles), [`devices`] (Bluetooth measuring
+//!   devices and a glucose meter's record transfer), [`region`] (login and sync): the
 //!   areas;
 //! - [`observe`]: listeners and the [`observe::TaskHandle`] that cancels them;
 //! - [`types`]: records and enums shared by the areas; [`errors`]: one error enum per area.
@@ -25,6 +26,7 @@ uniffi::setup_scaffolding!("nara");
 pub mod care_plan;
 pub mod chat;
 pub mod content;
+pub mod devices;
 pub mod errors;
 pub mod keys;
 pub mod logging;

@@ -10,7 +10,8 @@ use tokio::task::AbortHandle;
 use crate::care_plan::CarePlan;
 use crate::chat::Chat;
 use crate::content::Content;
-use crate::errors::{Closed, Internal, NaraError, OpenError, SyncError};
+use crate::devices::{Device, DeviceInfo};
+use crate::errors::{Closed, DeviceError, Internal, NaraError, OpenError, SyncError};
 use crate::keys::{ForeignKeys, KeyProvider};
 use crate::notices::Notices;
 use crate::observe::{ChangeListener, TaskHandle, forward_changes};
@@ -215,6 +216,28 @@ impl Nara {
     /// document, search, the article for a reading's advice, the storage budget, watches.
     pub fn content(&self) -> Arc<Content> {
         Arc::new(Content::new(self.shared.clone()))
+    }
+
+    /// A Bluetooth measuring device, for decoding and importing its values: `info` from
+    /// its Device Information service, `user` the patient's user number on a shared
+    /// device (values of other users make no reading; `null`/`nil` takes every user),
+    /// `time_zone` the patient's IANA zone (the phone's, e.g. `Europe/Stockholm`), in
+    /// which the device's wall-clock times are placed.
+    ///
+    /// Fails with `BadDevice` for an empty, too long or unprintable id or model and
+    /// `UnknownTimeZone` for a zone this device does not know.
+    pub fn device(
+        &self,
+        info: DeviceInfo,
+        user: Option<u8>,
+        time_zone: String,
+    ) -> Result<Arc<Device>, DeviceError> {
+        Ok(Arc::new(Device::new(
+            self.shared.clone(),
+            info,
+            user,
+            &time_zone,
+        )?))
     }
 
     /// Sync with the region: login, sync within a time budget, status.

@@ -17,6 +17,7 @@ val ALL_TESTS: Array<Class<*>> = arrayOf(
     ChatTest::class.java,
     NoticesTest::class.java,
     ContentTest::class.java,
+    DevicesTest::class.java,
     ReadmeExampleTest::class.java,
 )
 
