@@ -44,6 +44,11 @@ fn record(
     })
 }
 
+fn serial() -> String {
+    let nanos = Timestamp::now().as_nanosecond().rem_euclid(1 << 32);
+    format!("20240117-{nanos:08X}")
+}
+
 /// Runs the step; never fails the demo (a failure is printed and reported in JSON).
 pub fn device_step(
     ctx: &Ctx,
@@ -91,7 +96,10 @@ fn run(
         record(134, 85, 69, &ago(5)?, MeasurementStatus::GOOD)?,
     ];
     let cx = CaptureContext {
-        device: DeviceInfo::new("20240117-0815", Some("Omron M7 Intelli IT"))?,
+        // A serial of this run: each demo is a new patient's phone and cuff, and the
+        // region must not see its records as another run's (it would, rightly, as the
+        // same cuff's: the ids come from serial, clock and kind).
+        device: DeviceInfo::new(&serial(), Some("Omron M7 Intelli IT"))?,
         user: Some(1),
         tz: tz.clone(),
         received_at: Timestamp::now(),
