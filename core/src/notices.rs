@@ -29,6 +29,10 @@ use crate::error::NaraError;
 use crate::observe::Change;
 use crate::store::notices::{self as repo, FormDraft, NoticeUpsert};
 
+/// The placeholder subject of a response stored before upload (a valid FHIR id; the
+/// sync engine replaces it with the session's patient).
+const SUBJECT_SET_AT_UPLOAD: &str = "set-at-upload";
+
 /// A notice with its state for the patient.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NoticeView {
@@ -164,19 +168,18 @@ impl Notices<'_> {
         .is_ok();
         let declaration = match &stored.notice.questionnaire_id {
             None => None,
-            Some(q) => Some(self.nara.store.read(|c, k| {
-                Ok(
-                    if repo::submitted(c, k, q, Some(&stored.notice.id))?.is_some() {
-                        DeclarationState::Submitted
-                    } else if repo::draft(c, k, q, Some(&stored.notice.id))?.is_some() {
-                        DeclarationState::Draft
-                    } else if repo::questionnaire(c, k, q)?.is_some() {
-                        DeclarationState::NotStarted
-                    } else {
-                        DeclarationState::NotDownloaded
-                    },
-                )
-            })?),
+            Some(q) => Some(
+                match self
+                    .nara
+                    .store
+                    .read(|c, k| repo::form_progress(c, k, q, Some(&stored.notice.id)))?
+                {
+                    repo::FormProgress::Submitted => DeclarationState::Submitted,
+                    repo::FormProgress::Draft => DeclarationState::Draft,
+                    repo::FormProgress::NotStarted => DeclarationState::NotStarted,
+                    repo::FormProgress::NotDownloaded => DeclarationState::NotDownloaded,
+                },
+            ),
         };
         let preparation = stored
             .notice
@@ -447,13 +450,6 @@ impl Notices<'_> {
     ) -> Result<Submitted, FormError> {
         let form = self.load_form(questionnaire_id)?;
         let now = self.nara.now();
-        let patient = self
-            .nara
-            .region()
-            .status()
-            .ok()
-            .and_then(|s| s.patient)
-            .unwrap_or_else(|| "unknown".to_owned());
         let (draft, submitted) = self.nara.store.read(|c, k| {
             Ok((
                 repo::draft(c, k, questionnaire_id, notice_id)?,
@@ -480,7 +476,9 @@ impl Notices<'_> {
             &form,
             &draft.answers,
             &ResponseMeta {
-                patient_id: &patient,
+                // The sync engine sets subject and author to the session's patient at
+                // upload; the stored response names nobody until then.
+                patient_id: SUBJECT_SET_AT_UPLOAD,
                 client_id,
                 authored: now,
                 status: ResponseStatus::Completed,

@@ -319,59 +319,62 @@ pub fn due_uploads(
     cipher: &Cipher,
     limit: usize,
 ) -> Result<Vec<NoticeUpload>, StoreError> {
+    let limit = limit as i64;
     let mut out = Vec::new();
-    let keys: Vec<(String, i64)> = conn
+    // One query per kind, each joined to its rows (not one query per outbox row).
+    let opened = conn
         .prepare_cached(
-            "SELECT entity, entity_seq FROM outbox
-             WHERE state = 0 AND entity IN ('notice_opened', 'notice_answer', 'form_response')
-             ORDER BY entity_seq LIMIT ?1",
+            "SELECT o.entity_seq, n.id, n.local FROM outbox o JOIN notices n ON n.seq = o.entity_seq
+             WHERE o.state = 0 AND o.entity = 'notice_opened' ORDER BY o.entity_seq LIMIT ?1",
         )?
-        .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    for (entity, seq) in keys {
-        match entity.as_str() {
-            "notice_opened" => {
-                let (id, local): (String, Vec<u8>) = conn
-                    .prepare_cached("SELECT id, local FROM notices WHERE seq = ?1")?
-                    .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                let l: LocalBody = open_json(cipher, "notices", "local", &id, &local)?;
-                out.push(NoticeUpload::Opened {
-                    seq,
-                    notice_id: id,
-                    opened_at: l.opened_at.ok_or(StoreError::Decode)?,
-                });
-            }
-            "notice_answer" => {
-                let (id, body, notice_id, notice_body): (String, Vec<u8>, String, Vec<u8>) = conn
-                    .prepare_cached(
-                        "SELECT a.id, a.body, n.id, n.body FROM notice_answers a
-                         JOIN notices n ON n.seq = a.notice_seq WHERE a.seq = ?1",
-                    )?
-                    .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-                out.push(NoticeUpload::Answer {
-                    seq,
-                    notice: Box::new(open_json(
-                        cipher,
-                        "notices",
-                        "body",
-                        &notice_id,
-                        &notice_body,
-                    )?),
-                    given: open_json(cipher, "notice_answers", "body", &id, &body)?,
-                });
-            }
-            _ => {
-                let (id, body): (String, Vec<u8>) = conn
-                    .prepare_cached("SELECT id, body FROM form_responses WHERE seq = ?1")?
-                    .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                let draft: FormDraft = open_json(cipher, "form_responses", "body", &id, &body)?;
-                out.push(NoticeUpload::Form {
-                    seq,
-                    response: draft.response.ok_or(StoreError::Decode)?,
-                });
-            }
-        }
+        .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<(i64, String, Vec<u8>)>, _>>()?;
+    for (seq, id, local) in opened {
+        let l: LocalBody = open_json(cipher, "notices", "local", &id, &local)?;
+        out.push(NoticeUpload::Opened {
+            seq,
+            notice_id: id,
+            opened_at: l.opened_at.ok_or(StoreError::Decode)?,
+        });
     }
+    let answers = conn
+        .prepare_cached(
+            "SELECT o.entity_seq, a.id, a.body, n.id, n.body FROM outbox o
+             JOIN notice_answers a ON a.seq = o.entity_seq JOIN notices n ON n.seq = a.notice_seq
+             WHERE o.state = 0 AND o.entity = 'notice_answer' ORDER BY o.entity_seq LIMIT ?1",
+        )?
+        .query_map([limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<Vec<(i64, String, Vec<u8>, String, Vec<u8>)>, _>>()?;
+    for (seq, id, body, notice_id, notice_body) in answers {
+        out.push(NoticeUpload::Answer {
+            seq,
+            notice: Box::new(open_json(
+                cipher,
+                "notices",
+                "body",
+                &notice_id,
+                &notice_body,
+            )?),
+            given: open_json(cipher, "notice_answers", "body", &id, &body)?,
+        });
+    }
+    let forms = conn
+        .prepare_cached(
+            "SELECT o.entity_seq, f.id, f.body FROM outbox o JOIN form_responses f ON f.seq = o.entity_seq
+             WHERE o.state = 0 AND o.entity = 'form_response' ORDER BY o.entity_seq LIMIT ?1",
+        )?
+        .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<(i64, String, Vec<u8>)>, _>>()?;
+    for (seq, id, body) in forms {
+        let draft: FormDraft = open_json(cipher, "form_responses", "body", &id, &body)?;
+        out.push(NoticeUpload::Form {
+            seq,
+            response: draft.response.ok_or(StoreError::Decode)?,
+        });
+    }
+    out.truncate(limit as usize);
     Ok(out)
 }
 
@@ -459,6 +462,47 @@ pub fn draft(
         ))
     })
     .transpose()
+}
+
+/// How far a form is for a context, as the notice list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormProgress {
+    /// The questionnaire has not arrived.
+    NotDownloaded,
+    /// Arrived, nothing saved.
+    NotStarted,
+    /// A draft is saved.
+    Draft,
+    /// A response was submitted.
+    Submitted,
+}
+
+/// How far `questionnaire_id` is for `notice_id`, from the rows alone: nothing is
+/// opened (the notice list asks this for every notice).
+pub fn form_progress(
+    conn: &Connection,
+    cipher: &Cipher,
+    questionnaire_id: &str,
+    notice_id: Option<&str>,
+) -> Result<FormProgress, StoreError> {
+    let tag = context_tag(cipher, questionnaire_id, notice_id);
+    let submitted: Option<i64> = conn
+        .prepare_cached("SELECT max(submitted) FROM form_responses WHERE context_tag = ?1")?
+        .query_row([tag], |r| r.get(0))?;
+    Ok(match submitted {
+        Some(1) => FormProgress::Submitted,
+        Some(_) => FormProgress::Draft,
+        None => {
+            let arrived = conn
+                .prepare_cached("SELECT 1 FROM questionnaires WHERE id = ?1")?
+                .exists([questionnaire_id])?;
+            if arrived {
+                FormProgress::NotStarted
+            } else {
+                FormProgress::NotDownloaded
+            }
+        }
+    })
 }
 
 /// The newest submitted response of `questionnaire_id` for `notice_id`.
