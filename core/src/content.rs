@@ -19,8 +19,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::Nara;
 use crate::domain::content::{
-    AdviceArticle, Article, ArticleId, ArticleMeta, ContentLanguage, Document, ImageId, advice_for,
-    article_document, article_for_advice, fold, plain_text,
+    AdviceArticle, AdviceCode, Article, ArticleId, ArticleMeta, ContentLanguage, Document, ImageId,
+    advice_for, article_document, article_for_advice, fold, plain_text,
 };
 use crate::domain::reading::Reading;
 use crate::error::NaraError;
@@ -479,13 +479,30 @@ impl Content<'_> {
         let Some(code) = advice_for(reading) else {
             return Ok(None);
         };
-        let metas: Vec<ArticleMeta> = self
+        self.advice_article_for_code(&code, preferred)
+    }
+
+    /// The stored article answering an advice code (a `nara:advice/…` link in an
+    /// article or a notice), in `preferred` or else Swedish, falling back to the
+    /// broader code; `None` if none answers.
+    pub fn advice_article_for_code(
+        &self,
+        code: &AdviceCode,
+        preferred: ContentLanguage,
+    ) -> Result<Option<AdviceArticle>, NaraError> {
+        Ok(self.advice_index(preferred)?.article(code))
+    }
+
+    /// The stored articles' metadata, read once, to answer many advice codes (every
+    /// `nara:advice/…` link of a document) with [`AdviceIndex::article`].
+    pub fn advice_index(&self, preferred: ContentLanguage) -> Result<AdviceIndex, NaraError> {
+        let metas = self
             .db()
             .read(db::all)?
             .into_iter()
             .map(|s| s.meta)
             .collect();
-        Ok(article_for_advice(&code, &metas, preferred))
+        Ok(AdviceIndex { metas, preferred })
     }
 
     /// The budget for cached bodies and images, in bytes.
@@ -561,6 +578,21 @@ impl Content<'_> {
             self.changed();
         }
         Ok(evicted)
+    }
+}
+
+/// The stored articles' metadata for resolving advice codes (see
+/// [`Content::advice_index`]).
+#[derive(Debug, Clone)]
+pub struct AdviceIndex {
+    metas: Vec<ArticleMeta>,
+    preferred: ContentLanguage,
+}
+
+impl AdviceIndex {
+    /// The article answering `code` (see [`article_for_advice`]).
+    pub fn article(&self, code: &AdviceCode) -> Option<AdviceArticle> {
+        article_for_advice(code, &self.metas, self.preferred)
     }
 }
 

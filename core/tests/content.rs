@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::{Timestamp, tz::Offset};
 use nara_core::content::ArticleSummary;
 use nara_core::domain::content::{
-    Article, ArticleId, Block, ContentLanguage, ImageId, ImageRef, Inline, LinkTarget,
+    AdviceCode, Article, ArticleId, Block, ContentLanguage, ImageId, ImageRef, Inline, LinkTarget,
 };
 use nara_core::domain::reading::{Measurement, NewReading};
 use nara_core::store::content_db::{CONTENT_DB_FILE, CONTENT_DB_FILES};
@@ -548,6 +548,17 @@ fn a_red_blood_pressure_finds_its_advice_article() {
     assert_eq!(found.id, id("bt-rod"));
     assert_eq!(found.language, ContentLanguage::Sv);
     assert!(found.fell_back);
+    // A `nara:advice/bp-red-high` link in a document finds the same article through
+    // the broader code; an unrelated code finds none.
+    let content = f.nara.content();
+    let by_code = |code: &str| {
+        content
+            .advice_article_for_code(&AdviceCode::parse(code).expect("code"), ContentLanguage::Sv)
+            .expect("advice")
+            .map(|a| a.id)
+    };
+    assert_eq!(by_code("bp-red-high"), Some(id("bt-rod")));
+    assert_eq!(by_code("glucose-red-low"), None);
 
     let green = f
         .nara

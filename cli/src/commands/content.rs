@@ -16,8 +16,7 @@ use comfy_table::{Cell, Table};
 use nara_core::Nara;
 use nara_core::content::{ArticleSummary, ReadArticle, SearchHit};
 use nara_core::domain::content::{
-    AdviceCode, ArticleId, ArticleMeta, Block, ContentLanguage, Inline, LinkTarget,
-    article_for_advice,
+    AdviceCode, ArticleId, Block, ContentLanguage, Inline, LinkTarget,
 };
 use nara_core::domain::reading::Reading;
 use nara_core::domain::text::{Lang, LocalizedText};
@@ -625,26 +624,14 @@ pub fn article_lines(
     out
 }
 
-/// Finds the stored article answering an advice code, as the app would open it.
+/// Finds the stored article answering an advice code, as the app would open it (the
+/// core's rule, with the article metadata read once for every link).
 pub fn advice_lookup(
     nara: &Nara,
     preferred: ContentLanguage,
 ) -> anyhow::Result<impl Fn(&AdviceCode) -> Option<ArticleId>> {
-    let metas: Vec<ArticleMeta> = nara
-        .content()
-        .list(preferred)?
-        .into_iter()
-        .map(|s| ArticleMeta {
-            id: s.id,
-            version: 0,
-            language: s.language,
-            title: s.title,
-            summary: s.summary,
-            topics: s.topics,
-            updated_at: s.updated_at,
-        })
-        .collect();
-    Ok(move |code: &AdviceCode| article_for_advice(code, &metas, preferred).map(|a| a.id))
+    let index = nara.content().advice_index(preferred)?;
+    Ok(move |code: &AdviceCode| index.article(code).map(|a| a.id))
 }
 
 /// Runs `nara content read`.
