@@ -27,6 +27,7 @@ use crate::domain::reading::Reading;
 use crate::domain::text::LocalizedText;
 use crate::error::NaraError;
 use crate::observe::Change;
+use crate::store::StoreError;
 use crate::store::notices::{self as repo, FormDraft, NoticeUpsert};
 
 /// The placeholder subject of a response stored before upload (a valid FHIR id; the
@@ -304,19 +305,56 @@ impl Notices<'_> {
     /// Stores a notice from the region (sync, tests). If the clinic changed the time
     /// or status, answers still waiting are set aside in the same transaction.
     pub fn store_from_region(&self, notice: &Notice) -> Result<NoticeUpsert, NaraError> {
-        let outcome = self
-            .nara
-            .store
-            .write(|tx, k| repo::upsert_notice(tx, k, notice))?;
-        if outcome != NoticeUpsert::Unchanged {
-            if let NoticeUpsert::Changed { overtaken } = outcome {
-                if overtaken > 0 {
-                    tracing::info!(answers = overtaken, "answers overtaken by a clinic change");
-                }
-            }
+        let outcomes = self.store_all_from_region(std::slice::from_ref(notice))?;
+        Ok(outcomes
+            .into_iter()
+            .next()
+            .unwrap_or(NoticeUpsert::Unchanged))
+    }
+
+    /// Stores a page of notices from the region in one transaction (sync); see
+    /// [`Notices::store_from_region`]. Returns what happened to each, in order.
+    pub fn store_all_from_region(
+        &self,
+        notices: &[Notice],
+    ) -> Result<Vec<NoticeUpsert>, NaraError> {
+        let outcomes = self.nara.store.write(|tx, k| {
+            notices
+                .iter()
+                .map(|n| repo::upsert_notice(tx, k, n))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })?;
+        let overtaken: u64 = outcomes
+            .iter()
+            .map(|o| match *o {
+                NoticeUpsert::Changed { overtaken } => overtaken as u64,
+                _ => 0,
+            })
+            .sum();
+        if overtaken > 0 {
+            tracing::info!(answers = overtaken, "answers overtaken by a clinic change");
+        }
+        if outcomes.iter().any(|o| *o != NoticeUpsert::Unchanged) {
             self.publish();
         }
-        Ok(outcome)
+        Ok(outcomes)
+    }
+
+    /// The ids of the forms stored notices refer to that have not arrived yet (what
+    /// the next sync fetches).
+    pub fn missing_forms(&self) -> Result<Vec<String>, NaraError> {
+        Ok(self.nara.store.read(|c, k| {
+            let mut missing: Vec<String> = Vec::new();
+            for q in repo::notices(c, k)?
+                .into_iter()
+                .filter_map(|s| s.notice.questionnaire_id)
+            {
+                if !missing.contains(&q) && !repo::questionnaire_exists(c, &q)? {
+                    missing.push(q);
+                }
+            }
+            Ok::<_, StoreError>(missing)
+        })?)
     }
 
     /// Stores a form (`Questionnaire` JSON) from the region, after checking that it can

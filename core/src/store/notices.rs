@@ -493,16 +493,20 @@ pub fn form_progress(
         Some(1) => FormProgress::Submitted,
         Some(_) => FormProgress::Draft,
         None => {
-            let arrived = conn
-                .prepare_cached("SELECT 1 FROM questionnaires WHERE id = ?1")?
-                .exists([questionnaire_id])?;
-            if arrived {
+            if questionnaire_exists(conn, questionnaire_id)? {
                 FormProgress::NotStarted
             } else {
                 FormProgress::NotDownloaded
             }
         }
     })
+}
+
+/// True if the form `id` has arrived (nothing is opened).
+pub fn questionnaire_exists(conn: &Connection, id: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM questionnaires WHERE id = ?1")?
+        .exists([id])?)
 }
 
 /// The newest submitted response of `questionnaire_id` for `notice_id`.

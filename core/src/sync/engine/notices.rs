@@ -193,6 +193,7 @@ impl Region<'_> {
         };
         let notices = self.nara.notices();
         let mut newest = None;
+        let mut page = Vec::with_capacity(found.len());
         for v in &found {
             match appointment::notice_from_fhir(v, patient) {
                 Ok(n) => {
@@ -201,24 +202,22 @@ impl Region<'_> {
                             .and_then(Value::as_str)
                             .and_then(|s| s.parse::<jiff::Timestamp>().ok()),
                     );
-                    if notices.store_from_region(&n)? != NoticeUpsert::Unchanged {
-                        report.notices_received += 1;
-                    }
+                    page.push(n);
                 }
                 Err(e) => {
                     tracing::warn!(field = %e.field, problem = %e.problem, "an Appointment was skipped")
                 }
             }
         }
+        report.notices_received += notices
+            .store_all_from_region(&page)?
+            .iter()
+            .filter(|o| **o != NoticeUpsert::Unchanged)
+            .count() as u64;
         save_cursor("Appointment", newest)?;
         let mut complete = true;
-        let wanted: Vec<String> = notices
-            .list()?
-            .into_iter()
-            .filter_map(|v| v.notice.questionnaire_id)
-            .collect();
-        for id in wanted {
-            if notices.has_form(&id)? || !fhir::is_fhir_id(&id) {
+        for id in notices.missing_forms()? {
+            if !fhir::is_fhir_id(&id) {
                 continue;
             }
             match self
