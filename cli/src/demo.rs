@@ -28,6 +28,7 @@ use nara_core::{Change, FileKeyProvider, Nara, Next, ReadingFilter};
 use crate::commands::schedule::{adherence_so_far, adherence_str};
 use crate::commands::{Ctx, default_key_path, print_json, user_error};
 use crate::render;
+use crate::render::tr;
 
 /// Arguments of `nara demo`.
 #[derive(Debug, Args)]
@@ -52,10 +53,6 @@ const NOTE_DIZZY: &str = "yr i huvudet";
 const NOTE_LATE: &str = "tog tabletterna sent";
 const BP_SCHEDULE: &str = "bp-morning-evening";
 const WEIGHT_SCHEDULE: &str = "weight-morning";
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
-}
 
 /// The story's narrator: prints unless JSON was asked for.
 struct Story<'a> {

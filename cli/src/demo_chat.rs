@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use nara_core::Nara;
 use nara_core::domain::chat::{Author, DeliveryState};
-use nara_core::domain::text::{Lang, LocalizedText};
 
 use crate::commands::Ctx;
 use crate::commands::chat::{delivery, send_message, show_thread};
 use crate::commands::region::{runtime, sync_with_progress};
 use crate::demo_region::RegionLink;
 use crate::render;
+use crate::render::tr;
 
 /// What Anna writes to the care team (also a privacy-check needle).
 pub const PATIENT_TEXT: &str =
@@ -26,10 +26,6 @@ pub const NURSE_TEXT: &str =
     "Hej Anna, tack för att du skriver. Vi ringer dig i eftermiddag och går igenom dina värden.";
 /// The time budget of each sync.
 const SYNC_BUDGET: Duration = Duration::from_secs(60);
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
-}
 
 /// `tests/region/nurse` of the repository this binary was built from, else one found
 /// above the current directory.

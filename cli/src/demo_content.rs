@@ -13,7 +13,6 @@ use jiff::Timestamp;
 use nara_core::Nara;
 use nara_core::domain::content::{Article, ArticleId, ContentLanguage, ImageId, ImageRef};
 use nara_core::domain::reading::Reading;
-use nara_core::domain::text::{Lang, LocalizedText};
 
 use crate::commands::Ctx;
 use crate::commands::content::{
@@ -22,6 +21,7 @@ use crate::commands::content::{
 use crate::demo_chat::{nurse, sync};
 use crate::demo_region::RegionLink;
 use crate::render;
+use crate::render::tr;
 
 /// The assigned article's id.
 pub const MEASURE_ID: &str = "bp-measure";
@@ -32,10 +32,6 @@ const MEASURE_MD: &str = include_str!("../../tests/region/fixtures/content/bp-me
 const ADVICE_MD: &str = include_str!("../../tests/region/fixtures/content/bp-red-high.sv.md");
 const CUFF_PNG: &[u8] =
     include_bytes!("../../tests/region/fixtures/content/images/bp-cuff-position.png");
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
-}
 
 fn id(s: &str) -> Result<ArticleId, String> {
     ArticleId::parse(s).ok_or_else(|| format!("invalid article id {s}"))

@@ -12,15 +12,11 @@ use nara_core::device::Characteristic;
 use nara_core::device::blood_pressure::{BloodPressureMeasurement, MeasurementStatus};
 use nara_core::device::capture::{CaptureContext, DeviceInfo};
 use nara_core::devices::{DeviceValue, Preview};
-use nara_core::domain::text::{Lang, LocalizedText};
 
 use crate::commands::Ctx;
 use crate::commands::device::{print_report, report_json};
 use crate::render;
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
-}
+use crate::render::tr;
 
 /// One stored record as the cuff sends it: mmHg, time stamp, pulse, user 1 and the
 /// measurement status.

@@ -17,7 +17,6 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use nara_core::Nara;
 use nara_core::domain::notice::{AppointmentStatus, Notice, Place, Practitioner};
-use nara_core::domain::text::{Lang, LocalizedText};
 
 use crate::commands::Ctx;
 use crate::commands::form::{answers_table, fill_from_json};
@@ -25,6 +24,7 @@ use crate::commands::notices::{detail_lines, notices_table};
 use crate::demo_chat::{nurse, sync};
 use crate::demo_region::RegionLink;
 use crate::render;
+use crate::render::tr;
 
 /// The form's id at the region.
 pub const FORM_ID: &str = "halsodeklaration";
@@ -42,10 +42,6 @@ const PHONE: &str = "063-15 30 00";
 const PRACTITIONER: &str = "Eva Lund";
 const ROLE: &str = "Sjuksköterska";
 const INSTRUCTION: &str = "Ta med dina läkemedel och mätvärdena från veckan.";
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
-}
 
 fn fixture() -> Result<serde_json::Value, String> {
     let built = Path::new(env!("CARGO_MANIFEST_DIR"))

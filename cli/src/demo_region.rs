@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nara_core::Nara;
-use nara_core::domain::text::{Lang, LocalizedText};
+use nara_core::domain::text::Lang;
 use nara_core::sync::test_login::TestLoginBrowser;
 use url::Url;
 
@@ -22,6 +22,7 @@ use crate::commands::region::{
 };
 use crate::demo::DemoArgs;
 use crate::render;
+use crate::render::tr;
 
 /// How long `tests/region/up` may take, unless `NARA_DEMO_REGION_TIMEOUT` (seconds)
 /// says otherwise: the first run builds the FHIR server (about 30 minutes).
@@ -30,10 +31,6 @@ const UP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const SYNC_TIMEOUT: Duration = Duration::from_secs(300);
 /// The sync's time budget.
 const SYNC_BUDGET: Duration = Duration::from_secs(60);
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
-}
 
 /// `tests/region/up` of the repository this binary was built from, else one found above
 /// the current directory.

@@ -12,6 +12,13 @@ use textplots::{Chart, ColorPlot, Plot, Shape};
 
 use crate::commands::Ctx;
 
+/// Patient-facing text in the chosen language, from its Swedish and English forms.
+pub fn tr(lang: Lang, sv: &str, en: &str) -> String {
+    nara_core::domain::text::LocalizedText::new(sv, en)
+        .get(lang)
+        .to_owned()
+}
+
 /// Colours `text` by band when colours are on.
 pub fn paint(ctx: &Ctx, band: Band, text: &str) -> String {
     if !ctx.color {

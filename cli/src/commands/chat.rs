@@ -16,6 +16,7 @@ use nara_core::{Nara, NaraError};
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render;
+use crate::render::tr;
 
 /// Messages on one page of `nara chat show`.
 pub const PAGE: usize = 20;
@@ -52,10 +53,6 @@ pub struct SendArgs {
     /// A photo to attach (JPEG, PNG or HEIC; repeat for more).
     #[arg(long, value_name = "FILE")]
     pub photo: Vec<PathBuf>,
-}
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
 }
 
 /// The 112/1177 notice shown when the region sent none.

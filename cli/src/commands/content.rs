@@ -19,13 +19,14 @@ use nara_core::domain::content::{
     AdviceCode, ArticleId, Block, ContentLanguage, Inline, LinkTarget,
 };
 use nara_core::domain::reading::Reading;
-use nara_core::domain::text::{Lang, LocalizedText};
+use nara_core::domain::text::Lang;
 use owo_colors::OwoColorize as _;
 
 use super::notices::fit;
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render;
+use crate::render::tr;
 
 /// Exit code: bad input (an unknown language, an invalid id).
 pub const EXIT_INPUT: u8 = 2;
@@ -74,10 +75,6 @@ pub struct SearchArgs {
     /// At most this many hits.
     #[arg(long, default_value_t = SEARCH_LIMIT)]
     pub limit: usize,
-}
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
 }
 
 /// The patient's content language for `--lang`.

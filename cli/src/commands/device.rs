@@ -24,6 +24,7 @@ use serde_json::json;
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render;
+use crate::render::tr;
 
 /// Exit code: bad input.
 pub const EXIT_INPUT: u8 = 2;
@@ -236,13 +237,6 @@ fn decode(ctx: &Ctx, args: &DecodeArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    match lang {
-        Lang::Sv => sv.to_owned(),
-        _ => en.to_owned(),
-    }
 }
 
 fn import(ctx: &Ctx, args: &ImportArgs) -> anyhow::Result<()> {

@@ -32,13 +32,14 @@ use nara_core::Nara;
 use nara_core::domain::questionnaire::{
     AnswerOption, AnswerValue, Answers, Coding, Form, Item, ItemIssue, ItemKind,
 };
-use nara_core::domain::text::{Lang, LocalizedText};
+use nara_core::domain::text::Lang;
 use nara_core::notices::{FormError, FormSession, Submitted};
 use serde_json::Value;
 
 use super::notices::EXIT_NOT_FOUND;
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
+use crate::render::tr;
 use crate::{UserError, render};
 
 /// Exit code: bad input.
@@ -82,10 +83,6 @@ pub struct FillArgs {
     /// Submit without asking for confirmation (interactive mode).
     #[arg(long)]
     pub yes: bool,
-}
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
 }
 
 /// A form error for the patient, in both languages, with its exit code.

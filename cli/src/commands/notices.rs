@@ -28,12 +28,13 @@ use nara_core::NaraError;
 use nara_core::domain::notice::{
     Answer, AnswerDelivery, GivenAnswer, Notice, NoticeError, NoticeState,
 };
-use nara_core::domain::text::{Lang, LocalizedText};
+use nara_core::domain::text::Lang;
 use nara_core::notices::{DeclarationState, NoticeView};
 
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render;
+use crate::render::tr;
 
 /// Exit code: bad input (a time window, a text).
 pub const EXIT_INPUT: u8 = 2;
@@ -105,10 +106,6 @@ pub struct RescheduleArgs {
     /// time (2026-12-03T08:00). Repeat for more (at most 10).
     #[arg(long = "window", value_name = "START/END")]
     pub windows: Vec<String>,
-}
-
-fn tr(lang: Lang, sv: &str, en: &str) -> String {
-    LocalizedText::new(sv, en).get(lang).to_owned()
 }
 
 /// "tis 1 dec 2026 09:00" / "Tue 1 Dec 2026 09:00", in the system's time zone.
