@@ -8,8 +8,8 @@
 #![cfg(feature = "test-hooks")]
 
 mod common;
-use common::XorKeys;
-use std::sync::{Arc, Mutex};
+use common::{Log, eventually};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use nara_ffi::chat::{
@@ -20,11 +20,10 @@ use nara_ffi::errors::{CallbackError, ChatError};
 use nara_ffi::nara::Nara;
 use nara_ffi::observe::StopReason;
 use nara_ffi::types::LocalizedText;
+use nara_tests::chat_run::jpeg;
 
 async fn open(dir: &tempfile::TempDir) -> Arc<Nara> {
-    Nara::open(dir.path().display().to_string(), Arc::new(XorKeys(0x6b)))
-        .await
-        .expect("opens")
+    common::open_xor(dir, 0x6b).await
 }
 
 /// A 1×1 PNG (a complete, decodable file).
@@ -35,19 +34,6 @@ const PNG: [u8; 67] = [
     0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
     0x42, 0x60, 0x82,
 ];
-
-/// A small structurally complete JPEG (one 1×1 scan) with `marker` in its scan data.
-fn jpeg(marker: &[u8]) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
-    v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    v.extend_from_slice(&[0xFF, 0xDB, 0, 67, 0]);
-    v.extend_from_slice(&[1u8; 64]);
-    v.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
-    v.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0]);
-    v.extend_from_slice(marker);
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
 
 /// The same JPEG with a comment segment (metadata the core must strip).
 fn jpeg_with_comment(marker: &[u8], comment: &[u8]) -> Vec<u8> {
@@ -110,16 +96,6 @@ async fn with_thread(dir: &tempfile::TempDir, id: &str) -> Arc<Nara> {
             .expect("provisioned")
     );
     nara
-}
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }
 
 #[tokio::test]
@@ -408,30 +384,26 @@ async fn the_photo_budget_is_kept() {
 
 #[derive(Default)]
 struct Recorder {
-    lists: Mutex<Vec<Vec<ThreadSummary>>>,
-    pages: Mutex<Vec<MessagePage>>,
-    stopped: Mutex<Vec<StopReason>>,
+    lists: Log<Vec<ThreadSummary>>,
+    pages: Log<MessagePage>,
+    stopped: Log<StopReason>,
 }
 
 impl ThreadsListener for Recorder {
     fn on_threads(&self, threads: Vec<ThreadSummary>) -> Result<(), CallbackError> {
-        self.lists.lock().expect("lock").push(threads);
-        Ok(())
+        self.lists.record(threads)
     }
     fn on_stopped(&self, reason: StopReason) -> Result<(), CallbackError> {
-        self.stopped.lock().expect("lock").push(reason);
-        Ok(())
+        self.stopped.record(reason)
     }
 }
 
 impl ThreadListener for Recorder {
     fn on_page(&self, page: MessagePage) -> Result<(), CallbackError> {
-        self.pages.lock().expect("lock").push(page);
-        Ok(())
+        self.pages.record(page)
     }
     fn on_stopped(&self, reason: StopReason) -> Result<(), CallbackError> {
-        self.stopped.lock().expect("lock").push(reason);
-        Ok(())
+        self.stopped.record(reason)
     }
 }
 

@@ -7,21 +7,18 @@
 #![cfg(feature = "test-hooks")]
 
 mod common;
-use common::XorKeys;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use common::holds_soon as eventually;
+use std::sync::Arc;
 
 use nara_ffi::content::{
-    ArticleSummary, Block, ContentLanguage, ContentListener, DebugArticleImage, Inline, LinkTarget,
+    ArticleSummary, Block, ContentLanguage, DebugArticleImage, Inline, LinkTarget,
 };
-use nara_ffi::errors::{CallbackError, ContentError};
+use nara_ffi::errors::ContentError;
 use nara_ffi::nara::Nara;
 use nara_ffi::observe::StopReason;
 
 async fn open(dir: &tempfile::TempDir) -> Arc<Nara> {
-    Nara::open(dir.path().display().to_string(), Arc::new(XorKeys(0x5c)))
-        .await
-        .expect("opens")
+    common::open_xor(dir, 0x5c).await
 }
 
 /// A library article in Swedish and English with a script, a `javascript:` link, an
@@ -319,32 +316,7 @@ async fn bad_ids_are_typed_errors_and_the_budget_round_trips() {
     ));
 }
 
-#[derive(Default)]
-struct Lists {
-    seen: Mutex<Vec<Vec<ArticleSummary>>>,
-    stopped: Mutex<Option<StopReason>>,
-}
-
-impl ContentListener for Lists {
-    fn on_articles(&self, articles: Vec<ArticleSummary>) -> Result<(), CallbackError> {
-        self.seen.lock().expect("lock").push(articles);
-        Ok(())
-    }
-    fn on_stopped(&self, reason: StopReason) -> Result<(), CallbackError> {
-        *self.stopped.lock().expect("lock") = Some(reason);
-        Ok(())
-    }
-}
-
-async fn eventually(mut condition: impl FnMut() -> bool) -> bool {
-    for _ in 0..500 {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    condition()
-}
+type Lists = common::Lists<ArticleSummary>;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_watch_sends_the_list_now_and_after_each_change() {

@@ -8,7 +8,6 @@
 //! Record times are built relative to now (readings dated in the future are refused).
 
 mod common;
-use common::XorKeys;
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::DateTime;
@@ -32,9 +31,7 @@ const BP_LITERAL: [u8; 19] = [
 ];
 
 async fn open(dir: &tempfile::TempDir) -> Arc<Nara> {
-    Nara::open(dir.path().display().to_string(), Arc::new(XorKeys(0x5c)))
-        .await
-        .expect("opens")
+    common::open_xor(dir, 0x5c).await
 }
 
 fn cuff(nara: &Nara) -> Arc<Device> {

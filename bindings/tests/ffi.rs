@@ -3,8 +3,8 @@
 //! real Kotlin and Swift under `tests/bindings/`.
 
 mod common;
-use common::XorKeys;
-use std::sync::{Arc, Mutex};
+use common::{Log, XorKeys, eventually};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use nara_ffi::errors::{CallbackError, NaraError, OpenError, ReadingError, ReadingField};
@@ -14,9 +14,7 @@ use nara_ffi::readings::{ReadingFilter, ReadingsListener};
 use nara_ffi::types::{Band, Measurement, Metric, NewReading, QualityFlags, Reading, Source};
 
 async fn open(dir: &tempfile::TempDir) -> Arc<Nara> {
-    Nara::open(dir.path().display().to_string(), Arc::new(XorKeys(0x5a)))
-        .await
-        .expect("opens")
+    common::open_xor(dir, 0x5a).await
 }
 
 fn bp(systolic: f64, diastolic: f64, minutes_ago: u64) -> NewReading {
@@ -47,41 +45,27 @@ fn device_bp(i: usize) -> NewReading {
 
 #[derive(Default)]
 struct Recorder {
-    lists: Mutex<Vec<Vec<Reading>>>,
-    changes: Mutex<Vec<Change>>,
-    stopped: Mutex<Vec<StopReason>>,
+    lists: Log<Vec<Reading>>,
+    changes: Log<Change>,
+    stopped: Log<StopReason>,
 }
 
 impl ReadingsListener for Recorder {
     fn on_readings(&self, readings: Vec<Reading>) -> Result<(), CallbackError> {
-        self.lists.lock().expect("lock").push(readings);
-        Ok(())
+        self.lists.record(readings)
     }
     fn on_stopped(&self, reason: StopReason) -> Result<(), CallbackError> {
-        self.stopped.lock().expect("lock").push(reason);
-        Ok(())
+        self.stopped.record(reason)
     }
 }
 
 impl ChangeListener for Recorder {
     fn on_change(&self, change: Change) -> Result<(), CallbackError> {
-        self.changes.lock().expect("lock").push(change);
-        Ok(())
+        self.changes.record(change)
     }
     fn on_stopped(&self, reason: StopReason) -> Result<(), CallbackError> {
-        self.stopped.lock().expect("lock").push(reason);
-        Ok(())
+        self.stopped.record(reason)
     }
-}
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }
 
 #[tokio::test]

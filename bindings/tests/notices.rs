@@ -7,23 +7,20 @@
 #![cfg(feature = "test-hooks")]
 
 mod common;
-use common::XorKeys;
-use std::sync::{Arc, Mutex};
+use common::holds_soon as eventually;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use nara_ffi::errors::{CallbackError, FormError, NoticeError};
+use nara_ffi::errors::{FormError, NoticeError};
 use nara_ffi::nara::Nara;
 use nara_ffi::notices::{
     AnswerDelivery, Coding, DeclarationState, FormAnswer, FormItem, FormItemAnswers, IssueCode,
-    ItemKind, Notice, NoticeAnswer, NoticeState, NoticesListener, TimeWindow,
+    ItemKind, Notice, NoticeAnswer, NoticeState, TimeWindow,
 };
-use nara_ffi::observe::StopReason;
 use nara_ffi::types::ReadingKind;
 
 async fn open(dir: &tempfile::TempDir) -> Arc<Nara> {
-    Nara::open(dir.path().display().to_string(), Arc::new(XorKeys(0x6b)))
-        .await
-        .expect("opens")
+    common::open_xor(dir, 0x6b).await
 }
 
 const PATIENT: &str = "anna-1";
@@ -78,32 +75,7 @@ fn declaration_json() -> String {
     std::fs::read_to_string(path).expect("the health declaration fixture")
 }
 
-#[derive(Default)]
-struct Lists {
-    seen: Mutex<Vec<Vec<Notice>>>,
-    stopped: Mutex<Option<StopReason>>,
-}
-
-impl NoticesListener for Lists {
-    fn on_notices(&self, notices: Vec<Notice>) -> Result<(), CallbackError> {
-        self.seen.lock().expect("lock").push(notices);
-        Ok(())
-    }
-    fn on_stopped(&self, reason: StopReason) -> Result<(), CallbackError> {
-        *self.stopped.lock().expect("lock") = Some(reason);
-        Ok(())
-    }
-}
-
-async fn eventually(mut condition: impl FnMut() -> bool) -> bool {
-    for _ in 0..500 {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    condition()
-}
+type Lists = common::Lists<Notice>;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notice_goes_from_new_to_opened_to_answered_and_the_list_follows() {

@@ -1,28 +1,10 @@
 //! End-to-end tests of the `nara` binary.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn nara(data_dir: &Path, args: &[&str]) -> Output {
-    let key = data_dir
-        .parent()
-        .map(|p| p.join("test.key"))
-        .unwrap_or_else(|| "test.key".into());
-    Command::new(env!("CARGO_BIN_EXE_nara"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--key-file")
-        .arg(key)
-        .args(args)
-        .env_remove("NARA_PASSPHRASE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run nara")
-}
+use std::process::Command;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{nara, stdout};
 
 #[test]
 fn demo_runs_and_finds_no_plaintext() {

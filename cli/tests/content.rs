@@ -3,41 +3,20 @@
 //! Articles are provisioned through the core API on the same data dir (as sync would
 //! store them), with the CLI not running.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use nara_core::domain::content::{Article, ArticleId, ContentLanguage, ImageId, ImageRef};
 use nara_core::{FileKeyProvider, Nara};
 
-fn key(data_dir: &Path) -> PathBuf {
-    data_dir
-        .parent()
-        .map(|p| p.join("test.key"))
-        .unwrap_or_else(|| "test.key".into())
-}
+use common::{key, out};
 
 fn nara(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nara"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--key-file")
-        .arg(key(data_dir))
-        .args(args)
-        .env_remove("NARA_PASSPHRASE")
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "80")
-        .output()
-        .expect("run nara")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    common::nara_in_columns(data_dir, args, 80)
 }
 
 fn id(s: &str) -> ArticleId {

@@ -1,38 +1,17 @@
 //! End-to-end tests of `nara device decode | import`: the binary run as a process on a
 //! temporary data dir.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn key(data_dir: &Path) -> PathBuf {
-    data_dir
-        .parent()
-        .map(|p| p.join("test.key"))
-        .unwrap_or_else(|| "test.key".into())
-}
+use common::out;
 
 fn nara(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nara"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--key-file")
-        .arg(key(data_dir))
-        .args(args)
-        .env_remove("NARA_PASSPHRASE")
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .output()
-        .expect("run nara")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    common::nara_in_columns(data_dir, args, 100)
 }
 
 fn data_dir() -> (tempfile::TempDir, PathBuf) {

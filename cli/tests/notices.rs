@@ -3,41 +3,16 @@
 //! are provisioned through the core API on the same data dir (as sync would store them),
 //! with the CLI not running.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use nara_core::domain::notice::{AppointmentStatus, Notice, Place, Practitioner};
 use nara_core::{FileKeyProvider, Nara};
 
-fn key(data_dir: &Path) -> PathBuf {
-    data_dir
-        .parent()
-        .map(|p| p.join("test.key"))
-        .unwrap_or_else(|| "test.key".into())
-}
-
-fn nara(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nara"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--key-file")
-        .arg(key(data_dir))
-        .args(args)
-        .env_remove("NARA_PASSPHRASE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run nara")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{key, nara, out};
 
 fn notice(id: &str, start: Timestamp, questionnaire: Option<&str>) -> Notice {
     Notice {

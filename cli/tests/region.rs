@@ -3,40 +3,13 @@
 //! token-checking front on loopback; it installs what it needs into its cache). Nothing
 //! is skipped: when the region cannot start, these tests fail with the script's output.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+
+use common::{json, nara};
 
 /// The running test region (started once per process by `tests/region/up`).
 fn region() -> &'static nara_tests::region::Region {
     nara_tests::region::region()
-}
-
-fn nara(data_dir: &Path, args: &[&str]) -> Output {
-    let key = data_dir
-        .parent()
-        .map(|p| p.join("test.key"))
-        .unwrap_or_else(|| "test.key".into());
-    Command::new(env!("CARGO_BIN_EXE_nara"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--key-file")
-        .arg(key)
-        .args(args)
-        .env_remove("NARA_PASSPHRASE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run nara")
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("json on stdout")
 }
 
 #[test]

@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::process::Command;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use nara_core::Nara;
@@ -24,7 +25,7 @@ use url::Url;
 
 use crate::SplitMix64;
 use crate::fault_proxy::{check_client, get_json, next_link};
-use crate::region::workspace_root;
+use crate::region::{sync_finished, workspace_root};
 
 const URI: &str = "urn:ietf:rfc:3986";
 const RECEIPT_SID: &str = "https://nara.se/fhir/read-receipt";
@@ -97,15 +98,31 @@ pub async fn store_thread_from_server(nara: &Nara, direct_url: &str, patient: &s
     nara.chat().upsert_thread(thread).expect("stored");
 }
 
-/// A structurally valid baseline JPEG of about `len` bytes whose scan data holds
-/// `marker` and filler drawn from `rng` (never `0xFF`, so no marker is formed).
-pub fn photo_jpeg(rng: &mut SplitMix64, marker: &str, len: usize) -> Vec<u8> {
+/// The head of a minimal baseline JPEG up to its scan data: SOI, the 18-byte JFIF APP0
+/// (so a segment inserted at byte 20 follows it), one quantisation table, a 1×1 frame
+/// and the scan header.
+fn jpeg_head() -> Vec<u8> {
     let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
     v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
     v.extend_from_slice(&[0xFF, 0xDB, 0, 67, 0]);
     v.extend_from_slice(&[1u8; 64]);
     v.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
     v.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0]);
+    v
+}
+
+/// A small structurally complete JPEG (one 1×1 scan) with `marker` as its scan data.
+pub fn jpeg(marker: &[u8]) -> Vec<u8> {
+    let mut v = jpeg_head();
+    v.extend_from_slice(marker);
+    v.extend_from_slice(&[0xFF, 0xD9]);
+    v
+}
+
+/// A structurally valid baseline JPEG of about `len` bytes whose scan data holds
+/// `marker` and filler drawn from `rng` (never `0xFF`, so no marker is formed).
+pub fn photo_jpeg(rng: &mut SplitMix64, marker: &str, len: usize) -> Vec<u8> {
+    let mut v = jpeg_head();
     v.extend_from_slice(marker.as_bytes());
     while v.len() + 2 < len {
         v.push(rng.below_or_eq(0xFE) as u8);
@@ -196,6 +213,26 @@ pub fn local_messages(nara: &Nara, thread_id: &str) -> Vec<Message> {
     }
     out.reverse();
     out
+}
+
+/// The care unit opens thread `thread_id` for `patient` with `replies` messages of its
+/// own ([`open_thread`]); the phone fetches it in one sync within `budget`, which must
+/// finish. Returns the ids of the unit's messages on the phone, oldest first.
+pub async fn fetch_unit_thread(
+    nara: &Nara,
+    direct_url: &str,
+    patient: &str,
+    thread_id: &str,
+    replies: u64,
+    budget: Duration,
+) -> Vec<String> {
+    open_thread(direct_url, patient, thread_id, replies);
+    sync_finished(nara, budget).await;
+    local_messages(nara, thread_id)
+        .into_iter()
+        .filter(|m| m.author == Author::CareUnit)
+        .map(|m| m.id)
+        .collect()
 }
 
 /// What the server must hold for a run's thread: the patient's messages (the store's

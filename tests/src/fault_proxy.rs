@@ -39,6 +39,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,6 +55,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use jiff::tz::Offset;
 use jiff::{SignedDuration, Timestamp};
+use nara_core::Nara;
 use nara_core::domain::reading::{Measurement, NewReading, ReadingId};
 use nara_core::sync::auth::{AuthBrowser, BoxFuture, BrowserError};
 use nara_core::sync::test_login::TestLoginBrowser;
@@ -63,6 +65,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::SplitMix64;
+use crate::region::{Region, open_phone};
 
 /// How often each fault is injected: probabilities per request, drawn in this order
 /// (their sum must stay at or below 1; the rest passes untouched).
@@ -850,6 +853,32 @@ impl AuthBrowser for ProxiedLogin {
             self.inner.authorize(&url, redirect_uri).await
         })
     }
+}
+
+/// A phone behind a fault proxy: a [`FaultProxy`] in front of `region`'s front, no
+/// faults yet ([`FaultPlan::none`], its generator seeded with `seed`), and a store on
+/// `dir` opened with `passphrase` and the development transport, logged in as `user`
+/// through the proxy ([`ProxiedLogin`]). Returns the proxy, the phone and the patient id
+/// the login names.
+pub async fn proxied_phone(
+    region: &Region,
+    dir: &Path,
+    passphrase: &str,
+    user: &str,
+    seed: u64,
+) -> (FaultProxy, Nara, String) {
+    let front = region.fhir();
+    let proxy = FaultProxy::start(&front, FaultPlan::none(), seed)
+        .await
+        .unwrap_or_else(|e| panic!("the proxy starts: {e}"));
+    let nara = open_phone(dir, passphrase);
+    let browser = ProxiedLogin::new(user, proxy.url(), front);
+    let patient = nara
+        .region()
+        .login(&proxy.url(), "nara-app", &redirect_uri(), &browser)
+        .await
+        .unwrap_or_else(|e| panic!("{user} logs in through the proxy: {e}"));
+    (proxy, nara, patient)
 }
 
 /// The development transport: http on loopback allowed.

@@ -3,9 +3,19 @@
 //! directly (unauthenticated, for checks only).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use nara_core::sync::engine::SyncReport;
+use nara_core::sync::test_login::TestLoginBrowser;
+use nara_core::sync::transport;
+use nara_core::{Nara, PassphraseKeyProvider};
+use serde_json::Value;
+use url::Url;
+
+use crate::fault_proxy::{dev_transport, redirect_uri};
 
 /// Where the running test region is.
 #[derive(Debug, Clone)]
@@ -28,6 +38,89 @@ impl Region {
     pub fn nurse(&self, args: &[&str]) -> String {
         crate::chat_run::nurse(&self.fhir_direct_url, args)
     }
+
+    /// Publishes the health declaration fixture as Questionnaire `halsodeklaration`;
+    /// returns the fixture's path.
+    pub fn publish_declaration(&self) -> PathBuf {
+        let fixture = workspace_root().join("tests/region/fixtures/halsodeklaration.json");
+        let path = fixture.to_str().expect("utf-8");
+        self.nurse(&["questionnaire", "halsodeklaration", "--file", path]);
+        fixture
+    }
+
+    /// The FHIR endpoint the core talks to, parsed.
+    pub fn fhir(&self) -> Url {
+        Url::parse(&self.fhir_url).unwrap_or_else(|e| panic!("the FHIR URL parses: {e}"))
+    }
+
+    /// Logs `nara` in to this region as `user` through the test login (client
+    /// `nara-app`, the test redirect URI); returns the patient id the login names.
+    pub async fn log_in(&self, nara: &Nara, user: &str) -> String {
+        nara.region()
+            .login(
+                &self.fhir(),
+                "nara-app",
+                &redirect_uri(),
+                &TestLoginBrowser::new(user, dev_transport()),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{user} logs in: {e}"))
+    }
+
+    /// A phone logged in to this region: [`open_phone`] on `dir` with `passphrase`,
+    /// then [`log_in`](Self::log_in) as `user`. Returns the phone and the patient id.
+    pub async fn phone(&self, dir: &Path, passphrase: &str, user: &str) -> (Nara, String) {
+        let nara = open_phone(dir, passphrase);
+        let patient = self.log_in(&nara, user).await;
+        (nara, patient)
+    }
+}
+
+/// Opens a store on `dir` with a passphrase key and sets the development transport
+/// (http on loopback allowed), not logged in.
+pub fn open_phone(dir: &Path, passphrase: &str) -> Nara {
+    let nara = Nara::open(dir, Arc::new(PassphraseKeyProvider::new(passphrase)))
+        .unwrap_or_else(|e| panic!("the store opens: {e}"));
+    nara.region().set_transport(dev_transport());
+    nara
+}
+
+/// Syncs `nara` within `budget` and asserts the sync finished; returns its report.
+pub async fn sync_finished(nara: &Nara, budget: Duration) -> SyncReport {
+    let report = nara
+        .region()
+        .sync_now(budget, |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("syncs: {e}"));
+    assert!(report.finished, "{report:?}");
+    report
+}
+
+/// An HTTP client for reading the FHIR server directly (http on loopback, 30 s).
+pub fn direct_client() -> reqwest::Client {
+    transport::client(&dev_transport(), Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("an HTTP client: {e}"))
+}
+
+/// GETs `url` as FHIR JSON with `http`; panics if the server does not answer or the
+/// answer is not JSON.
+pub async fn fhir_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    http.get(url)
+        .header("Accept", "application/fhir+json")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the FHIR server answers: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("a JSON answer: {e}"))
+}
+
+/// The resources of a search Bundle's entries, in order.
+pub fn resources(bundle: &Value) -> Vec<Value> {
+    bundle["entry"]
+        .as_array()
+        .map(|e| e.iter().map(|x| x["resource"].clone()).collect())
+        .unwrap_or_default()
 }
 
 /// Starts the region (once per process; a running one is reused) and returns where it

@@ -10,42 +10,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use nara_core::Nara;
 use nara_core::domain::reading::{Measurement, NewReading, Reading};
 use nara_core::store::{DB_FILE, WRAPPED_KEY_FILE};
 use nara_core::sync::auth::{self, AuthBrowser, AuthError, PendingLogin};
 use nara_core::sync::engine::{LogoutError, SyncError};
 use nara_core::sync::test_login::TestLoginBrowser;
-use nara_core::sync::transport::{self, TransportConfig};
-use nara_core::{Nara, PassphraseKeyProvider};
-use nara_tests::region::{Region, region};
+use nara_core::sync::transport::{self};
+use nara_tests::fault_proxy::{dev_transport, redirect_uri};
+use nara_tests::region::{Region, fhir_json, open_phone, region, sync_finished};
 use serde_json::Value;
 use url::Url;
 
 const CLIENT: &str = "nara-app";
-
-fn dev_transport() -> TransportConfig {
-    TransportConfig {
-        allow_http_loopback: true,
-        ..TransportConfig::default()
-    }
-}
-
-fn redirect() -> Url {
-    Url::parse("http://127.0.0.1/callback").expect("url")
-}
-
-fn fhir(region: &Region) -> Url {
-    Url::parse(&region.fhir_url).expect("url")
-}
 
 fn http() -> reqwest::Client {
     transport::client(&dev_transport(), Duration::from_secs(30)).expect("client")
 }
 
 fn open(dir: &Path) -> Nara {
-    let nara = Nara::open(dir, Arc::new(PassphraseKeyProvider::new("auth test"))).expect("opens");
-    nara.region().set_transport(dev_transport());
-    nara
+    open_phone(dir, "auth test")
 }
 
 fn browser(region: &Region) -> TestLoginBrowser {
@@ -55,7 +39,7 @@ fn browser(region: &Region) -> TestLoginBrowser {
 async fn log_in(nara: &Nara, region: &Region) {
     let patient = nara
         .region()
-        .login(&fhir(region), CLIENT, &redirect(), &browser(region))
+        .login(&region.fhir(), CLIENT, &redirect_uri(), &browser(region))
         .await
         .expect("logs in");
     assert_eq!(patient, region.patient);
@@ -66,11 +50,11 @@ async fn log_in(nara: &Nara, region: &Region) {
 async fn redirect_for(nara: &Nara, region: &Region) -> (PendingLogin, Url) {
     let pending = nara
         .region()
-        .begin_login(&fhir(region), CLIENT, &redirect())
+        .begin_login(&region.fhir(), CLIENT, &redirect_uri())
         .await
         .expect("begins");
     let back = browser(region)
-        .authorize(&pending.authorize_url, &redirect())
+        .authorize(&pending.authorize_url, &redirect_uri())
         .await
         .expect("the provider redirects back");
     (pending, back)
@@ -166,18 +150,11 @@ fn heart_rate(bpm: f64) -> NewReading {
 
 /// How many Observations with this reading's client id the server holds (read directly).
 async fn copies_on_server(region: &Region, reading: &Reading) -> usize {
-    let bundle: Value = http()
-        .get(format!(
-            "{}/Observation?identifier=urn:ietf:rfc:3986|urn:uuid:{}",
-            region.fhir_direct_url, reading.id
-        ))
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("the server answers")
-        .json()
-        .await
-        .expect("a Bundle");
+    let url = format!(
+        "{}/Observation?identifier=urn:ietf:rfc:3986|urn:uuid:{}",
+        region.fhir_direct_url, reading.id
+    );
+    let bundle = fhir_json(&http(), url).await;
     bundle["entry"].as_array().map_or(0, Vec::len)
 }
 
@@ -206,7 +183,7 @@ fn base64url(bytes: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_region_offers_only_s256_and_the_core_asks_for_it() {
     let region = region();
-    let config = auth::discover(&http(), &fhir(region), &dev_transport())
+    let config = auth::discover(&http(), &region.fhir(), &dev_transport())
         .await
         .expect("discovers");
     assert_eq!(config.code_challenge_methods_supported, ["S256"]);
@@ -215,7 +192,7 @@ async fn the_region_offers_only_s256_and_the_core_asks_for_it() {
     let nara = open(dir.path());
     let pending = nara
         .region()
-        .begin_login(&fhir(region), CLIENT, &redirect())
+        .begin_login(&region.fhir(), CLIENT, &redirect_uri())
         .await
         .expect("begins");
     let url = &pending.authorize_url;
@@ -238,7 +215,7 @@ async fn the_provider_refuses_a_login_without_s256() {
     let nara = open(dir.path());
     let pending = nara
         .region()
-        .begin_login(&fhir(region), CLIENT, &redirect())
+        .begin_login(&region.fhir(), CLIENT, &redirect_uri())
         .await
         .expect("begins");
     let verifier = "a-plain-verifier-that-is-long-enough-for-pkce-0123456789";
@@ -256,7 +233,7 @@ async fn the_provider_refuses_a_login_without_s256() {
         ),
     ] {
         let back = browser(region)
-            .authorize(&downgrade, &redirect())
+            .authorize(&downgrade, &redirect_uri())
             .await
             .expect("the provider redirects back with an error");
         assert_eq!(param(&back, "code"), None, "no code without S256");
@@ -279,7 +256,7 @@ async fn an_intercepted_code_is_useless_without_the_verifier() {
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
-                ("redirect_uri", redirect().as_str()),
+                ("redirect_uri", redirect_uri().as_str()),
                 ("client_id", CLIENT),
                 ("code_verifier", &base64url(&[7u8; 32])),
             ],
@@ -321,7 +298,7 @@ async fn forged_missing_and_foreign_state_are_refused_and_the_code_is_not_used()
     // Login B (started on the same device) receives login A's redirect.
     let b = nara
         .region()
-        .begin_login(&fhir(region), CLIENT, &redirect())
+        .begin_login(&region.fhir(), CLIENT, &redirect_uri())
         .await
         .expect("begins");
     assert_ne!(
@@ -339,7 +316,7 @@ async fn forged_missing_and_foreign_state_are_refused_and_the_code_is_not_used()
         assert_eq!(param(&bad, "code").as_deref(), Some(code.as_str()));
         let fresh = nara
             .region()
-            .begin_login(&fhir(region), CLIENT, &redirect())
+            .begin_login(&region.fhir(), CLIENT, &redirect_uri())
             .await
             .expect("begins");
         assert_state_mismatch(nara.region().finish_login(fresh, &bad).await);
@@ -367,7 +344,7 @@ async fn a_replayed_redirect_is_refused_and_a_code_works_only_once() {
     // The same redirect again, to a new login: its state belongs to a finished login.
     let again = nara
         .region()
-        .begin_login(&fhir(region), CLIENT, &redirect())
+        .begin_login(&region.fhir(), CLIENT, &redirect_uri())
         .await
         .expect("begins");
     assert_state_mismatch(nara.region().finish_login(again, &back).await);
@@ -382,7 +359,7 @@ async fn a_replayed_redirect_is_refused_and_a_code_works_only_once() {
         base64url(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref());
     let pending = nara
         .region()
-        .begin_login(&fhir(region), CLIENT, &redirect())
+        .begin_login(&region.fhir(), CLIENT, &redirect_uri())
         .await
         .expect("begins");
     let ours = with_params(
@@ -390,7 +367,7 @@ async fn a_replayed_redirect_is_refused_and_a_code_works_only_once() {
         &[("code_challenge", Some(&challenge))],
     );
     let back = browser(region)
-        .authorize(&ours, &redirect())
+        .authorize(&ours, &redirect_uri())
         .await
         .expect("redirects back");
     let code = param(&back, "code").expect("a code");
@@ -400,7 +377,7 @@ async fn a_replayed_redirect_is_refused_and_a_code_works_only_once() {
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
-                ("redirect_uri", redirect().as_str()),
+                ("redirect_uri", redirect_uri().as_str()),
                 ("client_id", CLIENT),
                 ("code_verifier", &verifier),
             ],
@@ -506,12 +483,7 @@ async fn a_revoked_login_needs_a_new_login_and_loses_no_reading() {
     // A new login, then the waiting readings go up, once each.
     log_in(&nara, region).await;
     assert!(!nara.region().status().expect("status").login_required);
-    let report = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("syncs");
-    assert!(report.finished, "{report:?}");
+    let report = sync_finished(&nara, Duration::from_secs(60)).await;
     assert_eq!(report.created, 3);
     for r in &readings {
         assert_eq!(copies_on_server(region, r).await, 1);
@@ -646,12 +618,7 @@ async fn an_expired_refresh_token_needs_a_new_login_and_loses_no_reading() {
 
     // A new login, then the waiting readings go up, once each.
     log_in(&nara, &region).await;
-    let report = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("syncs");
-    assert!(report.finished, "{report:?}");
+    let report = sync_finished(&nara, Duration::from_secs(60)).await;
     assert_eq!((report.created, report.already_there), (3, 0));
     assert!(!nara.region().status().expect("status").login_required);
     for r in &readings {

@@ -3,38 +3,21 @@
 //! the answer, the region sees the receipt, and the patient sees "read" on their own
 //! message once the nurse has read it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use nara_core::Nara;
 use nara_core::domain::chat::{Author, DeliveryState, NewMessage, NewPhoto};
 use nara_core::sync::engine::SyncError;
-use nara_core::sync::test_login::TestLoginBrowser;
-use nara_core::sync::transport::{self};
-use nara_core::{Nara, PassphraseKeyProvider};
-use nara_tests::fault_proxy::dev_transport;
-use nara_tests::region::{Region, region};
+use nara_tests::chat_run::jpeg;
+use nara_tests::region::{Region, direct_client, fhir_json, region, resources, sync_finished};
 use serde_json::Value;
-use url::Url;
-
-/// A small valid JPEG (one 1×1 scan) with `marker` inside its scan data.
-fn jpeg(marker: &[u8]) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
-    v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    v.extend_from_slice(&[0xFF, 0xDB, 0, 67, 0]);
-    v.extend_from_slice(&[1u8; 64]);
-    v.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
-    v.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 63, 0]);
-    v.extend_from_slice(marker);
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
-}
 
 /// Latitude 59° 19' 45.67" as Exif stores it (three big-endian rationals).
 const LATITUDE: [u8; 24] = [
     0, 0, 0, 59, 0, 0, 0, 1, 0, 0, 0, 19, 0, 0, 0, 1, 0, 0, 0x11, 0xD7, 0, 0, 0, 100,
 ];
 
-/// A phone photo: the JPEG above with an APP1 Exif segment whose GPS IFD holds
+/// A phone photo: [`jpeg`] with an APP1 Exif segment whose GPS IFD holds
 /// [`LATITUDE`].
 fn jpeg_with_gps(marker: &[u8]) -> Vec<u8> {
     let mut tiff = b"MM\0\x2A\0\0\0\x08".to_vec();
@@ -60,48 +43,25 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// The photo's bytes as the region's server holds them.
 async fn binary_on_server(region: &Region, photo_id: &str) -> Vec<u8> {
-    let http = transport::client(&dev_transport(), Duration::from_secs(30)).expect("client");
-    let binary: Value = http
-        .get(format!("{}/Binary/{photo_id}", region.fhir_direct_url))
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("server answers")
-        .json()
-        .await
-        .expect("a Binary");
+    let binary = fhir_json(
+        &direct_client(),
+        format!("{}/Binary/{photo_id}", region.fhir_direct_url),
+    )
+    .await;
     let data = binary["data"].as_str().expect("base64 data");
     nara_core::sync::fhir::communication::base64_decode(data).expect("valid base64")
 }
 
 async fn communications(region: &Region, client_id: &str) -> Vec<Value> {
-    let http = transport::client(&dev_transport(), Duration::from_secs(30)).expect("client");
     let url = format!(
         "{}/Communication?identifier=urn:ietf:rfc:3986|urn:uuid:{client_id}",
         region.fhir_direct_url
     );
-    let bundle: Value = http
-        .get(url)
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("server answers")
-        .json()
-        .await
-        .expect("a Bundle");
-    bundle["entry"]
-        .as_array()
-        .map(|e| e.iter().map(|x| x["resource"].clone()).collect())
-        .unwrap_or_default()
+    resources(&fhir_json(&direct_client(), url).await)
 }
 
 async fn sync(nara: &Nara) {
-    let report = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("syncs");
-    assert!(report.finished, "{report:?}");
+    sync_finished(nara, Duration::from_secs(60)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,17 +79,7 @@ async fn offline_messages_reach_the_nurse_once_and_both_sides_see_what_was_read(
         "Hjärtmottagningen Luleå",
     ]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("chat"))).expect("opens");
-    nara.region().set_transport(dev_transport());
-    nara.region()
-        .login(
-            &Url::parse(&region.fhir_url).expect("url"),
-            "nara-app",
-            &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("cecilia", dev_transport()),
-        )
-        .await
-        .expect("logs in");
+    let (nara, _) = region.phone(dir.path(), "chat", "cecilia").await;
     sync(&nara).await;
     assert!(
         nara.chat().thread(&thread_id).expect("reads").is_some(),
@@ -281,17 +231,7 @@ async fn a_push_carries_only_an_opaque_id_and_the_sync_it_starts_fetches_the_rep
         "Vårdcentralen Kiruna",
     ]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("push"))).expect("opens");
-    nara.region().set_transport(dev_transport());
-    nara.region()
-        .login(
-            &Url::parse(&region.fhir_url).expect("url"),
-            "nara-app",
-            &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("bertil", dev_transport()),
-        )
-        .await
-        .expect("logs in");
+    let (nara, _) = region.phone(dir.path(), "push", "bertil").await;
     sync(&nara).await;
     let unit_messages = |nara: &Nara| {
         nara.chat()

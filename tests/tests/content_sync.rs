@@ -4,16 +4,12 @@
 //! offline; an edit of one article fetches only that one; the storage budget evicts
 //! only general content.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use nara_core::domain::content::{ArticleId, ContentLanguage};
-use nara_core::sync::test_login::TestLoginBrowser;
 use nara_core::sync::transport::TransportConfig;
-use nara_core::{Nara, PassphraseKeyProvider};
 use nara_tests::fault_proxy::dev_transport;
-use nara_tests::region::region;
-use url::Url;
+use nara_tests::region::{region, sync_finished};
 
 const PATIENT: &str = "bertil-1";
 
@@ -35,22 +31,22 @@ async fn assigned_articles_read_offline_an_edit_fetches_one_and_the_budget_spare
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let body = dir.path().join("body.md");
-    std::fs::write(
-        &body,
-        "# Vila före mätningen\n\nSitt still i fem minuter.\n",
-    )
-    .expect("writes");
-    let body_path = body.to_str().expect("utf-8");
-    region.nurse(&[
-        "publish-article",
-        &run,
-        "--lang",
-        "sv",
-        "--file",
-        body_path,
-        "--title",
-        "Vila först",
-    ]);
+    // The region publishes this run's article (Swedish) with `text` as its body.
+    let publish = |text: &str| {
+        std::fs::write(&body, text).expect("writes");
+        let body_path = body.to_str().expect("utf-8");
+        region.nurse(&[
+            "publish-article",
+            &run,
+            "--lang",
+            "sv",
+            "--file",
+            body_path,
+            "--title",
+            "Vila först",
+        ]);
+    };
+    publish("# Vila före mätningen\n\nSitt still i fem minuter.\n");
     region.nurse(&[
         "assign",
         PATIENT,
@@ -59,27 +55,10 @@ async fn assigned_articles_read_offline_an_edit_fetches_one_and_the_budget_spare
         &format!("{run}-sv"),
     ]);
 
-    let nara = Nara::open(
-        &dir.path().join("data"),
-        Arc::new(PassphraseKeyProvider::new("content")),
-    )
-    .expect("opens");
-    nara.region().set_transport(dev_transport());
-    nara.region()
-        .login(
-            &Url::parse(&region.fhir_url).expect("url"),
-            "nara-app",
-            &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("bertil", dev_transport()),
-        )
-        .await
-        .expect("logs in");
-    let first = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("syncs");
-    assert!(first.finished, "{first:?}");
+    let (nara, _) = region
+        .phone(&dir.path().join("data"), "content", "bertil")
+        .await;
+    let first = sync_finished(&nara, Duration::from_secs(60)).await;
     assert!(
         first.articles_received >= 7,
         "every published version: {first:?}"
@@ -133,27 +112,8 @@ async fn assigned_articles_read_offline_an_edit_fetches_one_and_the_budget_spare
 
     // The region edits one article: the next sync fetches that one only.
     nara.region().set_transport(dev_transport());
-    std::fs::write(
-        &body,
-        "# Vila före mätningen\n\nSitt still i fem minuter, med stöd för ryggen.\n",
-    )
-    .expect("writes");
-    region.nurse(&[
-        "publish-article",
-        &run,
-        "--lang",
-        "sv",
-        "--file",
-        body_path,
-        "--title",
-        "Vila först",
-    ]);
-    let second = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("syncs");
-    assert!(second.finished, "{second:?}");
+    publish("# Vila före mätningen\n\nSitt still i fem minuter, med stöd för ryggen.\n");
+    let second = sync_finished(&nara, Duration::from_secs(60)).await;
     assert_eq!(
         second.articles_received, 1,
         "only the edited article: {second:?}"

@@ -2,21 +2,17 @@
 //! imported twice (and once more after the sync) are 100 readings, and the FHIR server
 //! holds each once, with the device on the Observation.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
+use nara_core::ReadingFilter;
 use nara_core::device::Characteristic;
 use nara_core::device::blood_pressure::BloodPressureMeasurement;
 use nara_core::device::capture::{CaptureContext, DeviceInfo};
 use nara_core::devices::DeviceValue;
-use nara_core::sync::test_login::TestLoginBrowser;
-use nara_core::{Nara, PassphraseKeyProvider, ReadingFilter};
-use nara_tests::fault_proxy::{copies_on_server, dev_transport, redirect_uri};
-use nara_tests::region::region;
-use serde_json::Value;
-use url::Url;
+use nara_tests::fault_proxy::copies_on_server;
+use nara_tests::region::{direct_client, fhir_json, region, sync_finished};
 
 /// A Blood Pressure Measurement as a cuff stores it: mmHg, time stamp, pulse, user 1.
 fn record(systolic: i16, diastolic: i16, at: &Zoned) -> DeviceValue {
@@ -52,17 +48,7 @@ fn memory(tz: &TimeZone) -> Vec<DeviceValue> {
 async fn a_cuffs_memory_imported_twice_reaches_the_region_once() {
     let region = region();
     let dir = tempfile::tempdir().expect("dir");
-    let nara = Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("cuff"))).expect("opens");
-    nara.region().set_transport(dev_transport());
-    nara.region()
-        .login(
-            &Url::parse(&region.fhir_url).expect("url"),
-            "nara-app",
-            &redirect_uri(),
-            &TestLoginBrowser::new(region.user.clone(), dev_transport()),
-        )
-        .await
-        .expect("logs in");
+    let (nara, _) = region.phone(dir.path(), "cuff", &region.user).await;
 
     // A serial number of this run: the ids derive from it, so runs do not meet.
     let serial = format!(
@@ -86,12 +72,7 @@ async fn a_cuffs_memory_imported_twice_reaches_the_region_once() {
     assert_eq!((first.inserted, first.duplicates), (100, 0));
     assert_eq!((second.inserted, second.duplicates), (0, 100));
 
-    let synced = nara
-        .region()
-        .sync_now(Duration::from_secs(120), |_| {})
-        .await
-        .expect("syncs");
-    assert!(synced.finished, "{synced:?}");
+    let synced = sync_finished(&nara, Duration::from_secs(120)).await;
     assert_eq!(synced.created, 100, "{synced:?}");
 
     // The next connection after the sync: still nothing new, nothing to send.
@@ -122,21 +103,11 @@ async fn a_cuffs_memory_imported_twice_reaches_the_region_once() {
 
     // The device travels with the Observation (ADR 0007 §4): its serial as an
     // identifier, its model as the display.
-    let http = nara_core::sync::transport::client(&dev_transport(), Duration::from_secs(30))
-        .expect("client");
     let url = format!(
         "{}/Observation?identifier=urn:ietf:rfc:3986|urn:uuid:{}",
         region.fhir_direct_url, ids[0]
     );
-    let bundle: Value = http
-        .get(url)
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("a Bundle");
+    let bundle = fhir_json(&direct_client(), url).await;
     let device = &bundle["entry"][0]["resource"]["device"];
     assert_eq!(device["identifier"]["value"], serial.as_str(), "{device}");
     assert_eq!(device["display"], "Omron M7 Intelli IT");

@@ -24,23 +24,23 @@
 //! `NARA_FAULT_SEED` replays one.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
+use nara_core::Nara;
 use nara_core::domain::chat::{Author, DeliveryState, NewMessage, NewPhoto};
 use nara_core::domain::reading::ReadingId;
 use nara_core::sync::engine::SyncReport;
-use nara_core::{Nara, PassphraseKeyProvider};
 use nara_tests::SplitMix64;
 use nara_tests::chat_run::{
-    ExpectedChat, check_chat, local_messages, open_thread, photo_pool, run_message, run_thread_id,
+    ExpectedChat, check_chat, fetch_unit_thread, local_messages, photo_pool, run_message,
+    run_thread_id,
 };
 use nara_tests::fault_proxy::{
-    FaultPlan, FaultProxy, ProxiedLogin, copies_on_server, dev_transport, identifier_value,
-    redirect_uri, run_reading, tagged_on_server,
+    FaultPlan, FaultProxy, copies_on_server, dev_transport, identifier_value, proxied_phone,
+    run_reading, tagged_on_server,
 };
-use nara_tests::region::region;
+use nara_tests::region::{fhir_json, region, sync_finished};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -77,40 +77,17 @@ async fn every_reading_reaches_the_server_exactly_once_through_a_faulty_network(
     let since = Timestamp::now() - SignedDuration::from_secs(2);
     let started = Instant::now();
 
-    let front = Url::parse(&region.fhir_url).expect("front URL");
-    let proxy = FaultProxy::start(&front, FaultPlan::none(), seed ^ 0xFA17)
-        .await
-        .expect("the proxy starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let nara = Nara::open(
-        dir.path(),
-        Arc::new(PassphraseKeyProvider::new("fault story")),
-    )
-    .expect("opens");
-    nara.region().set_transport(dev_transport());
     // bertil: the other stories log in as the region's default user.
-    let browser = ProxiedLogin::new("bertil", proxy.url(), front.clone());
-    let patient = nara
-        .region()
-        .login(&proxy.url(), "nara-app", &redirect_uri(), &browser)
-        .await
-        .expect("logs in through the proxy");
+    let (proxy, nara, patient) =
+        proxied_phone(region, dir.path(), "fault story", "bertil", seed ^ 0xFA17).await;
     assert_eq!(patient, PATIENT);
 
     // The unit opens a thread and writes; the phone fetches it (faults still off).
     let thread_id = run_thread_id("fault", seed);
-    open_thread(&region.fhir_direct_url, PATIENT, &thread_id, replies);
-    let fetched = nara
-        .region()
-        .sync_now(Duration::from_secs(120), |_| {})
-        .await
-        .expect("the thread is fetched");
-    assert!(fetched.finished, "{fetched:?}");
-    let unit: Vec<String> = local_messages(&nara, &thread_id)
-        .into_iter()
-        .filter(|m| m.author == Author::CareUnit)
-        .map(|m| m.id)
-        .collect();
+    let direct = region.fhir_direct_url.as_str();
+    let budget = Duration::from_secs(120);
+    let unit = fetch_unit_thread(&nara, direct, PATIENT, &thread_id, replies, budget).await;
     assert_eq!(unit.len() as u64, replies, "the unit's messages arrived");
 
     let mut ids: Vec<ReadingId> = Vec::new();
@@ -398,15 +375,7 @@ async fn find_one(
 ) -> Value {
     let mut url = Url::parse(&format!("{direct}/{resource}")).expect("a search URL");
     url.query_pairs_mut().extend_pairs(query);
-    let bundle: Value = http
-        .get(url)
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("the FHIR server answers")
-        .json()
-        .await
-        .expect("a Bundle");
+    let bundle = fhir_json(http, url).await;
     let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
     assert_eq!(entries.len(), 1, "one {resource} for {query:?}");
     entries[0]["resource"].clone()
@@ -445,38 +414,19 @@ async fn the_chat_check_sees_lost_duplicated_and_misreferenced_chat() {
     let seed = Timestamp::now().as_nanosecond() as u64;
     let tag = format!("chat-check {seed}");
     let since = Timestamp::now() - SignedDuration::from_secs(2);
-    let front = Url::parse(&region.fhir_url).expect("front URL");
-    let proxy = FaultProxy::start(&front, FaultPlan::none(), seed)
-        .await
-        .expect("the proxy starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let nara = Nara::open(
-        dir.path(),
-        Arc::new(PassphraseKeyProvider::new("chat check")),
-    )
-    .expect("opens");
-    nara.region().set_transport(dev_transport());
-    let browser = ProxiedLogin::new("bertil", proxy.url(), front.clone());
-    nara.region()
-        .login(&proxy.url(), "nara-app", &redirect_uri(), &browser)
-        .await
-        .expect("logs in");
+    let (_proxy, nara, _) = proxied_phone(region, dir.path(), "chat check", "bertil", seed).await;
     let thread_id = run_thread_id("check", seed);
-    open_thread(direct, PATIENT, &thread_id, 2);
-    let sync = || async {
-        let report = nara
-            .region()
-            .sync_now(Duration::from_secs(60), |_| {})
-            .await
-            .expect("syncs");
-        assert!(report.finished, "{report:?}");
-    };
-    sync().await;
-    let unit: Vec<String> = local_messages(&nara, &thread_id)
-        .into_iter()
-        .filter(|m| m.author == Author::CareUnit)
-        .map(|m| m.id)
-        .collect();
+    let sync = || sync_finished(&nara, Duration::from_secs(60));
+    let unit = fetch_unit_thread(
+        &nara,
+        direct,
+        PATIENT,
+        &thread_id,
+        2,
+        Duration::from_secs(60),
+    )
+    .await;
     assert_eq!(unit.len(), 2);
     // P has a photo; D will be duplicated, L lost, W made to reference P's photo.
     let pool = photo_pool(&tag, seed, 1);

@@ -187,17 +187,7 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
     }
 
     // The clinic books visits; the first two with the health declaration.
-    let fixture =
-        nara_tests::region::workspace_root().join("tests/region/fixtures/halsodeklaration.json");
-    nurse(
-        &region.fhir_direct_url,
-        &[
-            "questionnaire",
-            "halsodeklaration",
-            "--file",
-            fixture.to_str().expect("utf-8"),
-        ],
-    );
+    region.publish_declaration();
     let visit_ids: Vec<String> = (0..VISITS).map(|i| format!("kv-{seed:x}-{i}")).collect();
     let now = Timestamp::from_second(Timestamp::now().as_second()).expect("whole seconds");
     for (i, id) in visit_ids.iter().enumerate() {

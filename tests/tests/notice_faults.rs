@@ -13,18 +13,15 @@
 //! `NARA_NOTICE_FAULT_VISITS` (default 24) scales the run, `NARA_FAULT_SEED` replays one.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use nara_core::domain::notice::{Answer, AnswerDelivery};
 use nara_core::domain::questionnaire::{AnswerValue, Coding};
-use nara_core::{Nara, PassphraseKeyProvider};
 use nara_tests::SplitMix64;
-use nara_tests::fault_proxy::{FaultPlan, FaultProxy, ProxiedLogin, dev_transport, redirect_uri};
-use nara_tests::region::{region, workspace_root};
+use nara_tests::fault_proxy::{FaultPlan, proxied_phone};
+use nara_tests::region::{region, sync_finished};
 use serde_json::Value;
-use url::Url;
 
 const PATIENT: &str = "cecilia-1";
 const ANSWER_SYSTEM: &str = "https://nara.se/fhir/CodeSystem/halsodeklaration-svar";
@@ -68,13 +65,7 @@ async fn every_answer_reaches_the_region_exactly_once_through_a_faulty_network()
     let mut rng = SplitMix64::new(seed ^ 0x5EED);
     let started = Instant::now();
 
-    let fixture = workspace_root().join("tests/region/fixtures/halsodeklaration.json");
-    region.nurse(&[
-        "questionnaire",
-        "halsodeklaration",
-        "--file",
-        fixture.to_str().expect("utf-8"),
-    ]);
+    region.publish_declaration();
     let now = Timestamp::from_second(Timestamp::now().as_second()).expect("whole seconds");
     let ids: Vec<String> = (0..visits).map(|i| format!("nf-{seed:x}-{i}")).collect();
     for (i, id) in ids.iter().enumerate() {
@@ -101,30 +92,17 @@ async fn every_answer_reaches_the_region_exactly_once_through_a_faulty_network()
         region.nurse(&args);
     }
 
-    let front = Url::parse(&region.fhir_url).expect("front URL");
-    let proxy = FaultProxy::start(&front, FaultPlan::none(), seed ^ 0xA9F0)
-        .await
-        .expect("the proxy starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let nara = Nara::open(
+    let (proxy, nara, patient) = proxied_phone(
+        region,
         dir.path(),
-        Arc::new(PassphraseKeyProvider::new("notice faults")),
+        "notice faults",
+        "cecilia",
+        seed ^ 0xA9F0,
     )
-    .expect("opens");
-    nara.region().set_transport(dev_transport());
-    let browser = ProxiedLogin::new("cecilia", proxy.url(), front.clone());
-    let patient = nara
-        .region()
-        .login(&proxy.url(), "nara-app", &redirect_uri(), &browser)
-        .await
-        .expect("logs in through the proxy");
+    .await;
     assert_eq!(patient, PATIENT);
-    let fetched = nara
-        .region()
-        .sync_now(Duration::from_secs(120), |_| {})
-        .await
-        .expect("the notices arrive");
-    assert!(fetched.finished, "{fetched:?}");
+    sync_finished(&nara, Duration::from_secs(120)).await;
 
     // Offline: open every notice, answer it, submit the declarations.
     let n = nara.notices();

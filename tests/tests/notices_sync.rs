@@ -7,20 +7,15 @@
 //! patient's answer for the old time is not sent.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use nara_core::domain::notice::{Answer, AnswerDelivery, NoticeError, NoticeState};
 use nara_core::domain::questionnaire::{self, AnswerValue, Coding, Form, ItemKind};
 use nara_core::notices::DeclarationState;
-use nara_core::sync::test_login::TestLoginBrowser;
-use nara_core::sync::transport::{self};
-use nara_core::{Nara, NaraError, PassphraseKeyProvider};
-use nara_tests::fault_proxy::dev_transport;
-use nara_tests::region::{Region, region, workspace_root};
+use nara_core::{Nara, NaraError};
+use nara_tests::region::{self, Region, direct_client, fhir_json, region, sync_finished};
 use serde_json::Value;
-use url::Url;
 
 const ANSWER_SYSTEM: &str = "https://nara.se/fhir/CodeSystem/halsodeklaration-svar";
 
@@ -73,18 +68,11 @@ fn book(region: &Region, patient: &str, id: &str, start: Timestamp, questionnair
 }
 
 async fn sync(nara: &Nara) {
-    let report = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("syncs");
-    assert!(report.finished, "{report:?}");
+    sync_finished(nara, Duration::from_secs(60)).await;
 }
 
 fn open_phone(dir: &std::path::Path) -> Nara {
-    let nara = Nara::open(dir, Arc::new(PassphraseKeyProvider::new("notices"))).expect("opens");
-    nara.region().set_transport(dev_transport());
-    nara
+    region::open_phone(dir, "notices")
 }
 
 /// Checks a downloaded `QuestionnaireResponse` against the form: every answered item
@@ -149,13 +137,7 @@ fn fits_the_form(qr: &Value, form: &Form) {
 async fn a_notice_is_opened_declared_offline_confirmed_and_the_region_sees_each_once() {
     let region = region();
     let patient = "anna-1";
-    let fixture = workspace_root().join("tests/region/fixtures/halsodeklaration.json");
-    region.nurse(&[
-        "questionnaire",
-        "halsodeklaration",
-        "--file",
-        fixture.to_str().expect("utf-8"),
-    ]);
+    let fixture = region.publish_declaration();
     let form = questionnaire::parse_str(&std::fs::read_to_string(&fixture).expect("fixture"))
         .expect("the fixture is a usable form");
     let now = Timestamp::from_second(Timestamp::now().as_second()).expect("whole seconds");
@@ -194,15 +176,7 @@ async fn a_notice_is_opened_declared_offline_confirmed_and_the_region_sees_each_
 
     let dir = tempfile::tempdir().expect("tempdir");
     let nara = open_phone(dir.path());
-    nara.region()
-        .login(
-            &Url::parse(&region.fhir_url).expect("url"),
-            "nara-app",
-            &Url::parse("http://127.0.0.1/callback").expect("url"),
-            &TestLoginBrowser::new("anna", dev_transport()),
-        )
-        .await
-        .expect("logs in");
+    region.log_in(&nara, "anna").await;
     let report = nara
         .region()
         .sync_now(Duration::from_secs(60), |_| {})
@@ -323,19 +297,11 @@ async fn a_notice_is_opened_declared_offline_confirmed_and_the_region_sees_each_
         .as_str()
         .expect("the response's id")
         .to_owned();
-    let qr: Value = transport::client(&dev_transport(), Duration::from_secs(30))
-        .expect("client")
-        .get(format!(
-            "{}/QuestionnaireResponse/{qr_id}",
-            region.fhir_direct_url
-        ))
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("server answers")
-        .json()
-        .await
-        .expect("JSON");
+    let qr = fhir_json(
+        &direct_client(),
+        format!("{}/QuestionnaireResponse/{qr_id}", region.fhir_direct_url),
+    )
+    .await;
     assert_eq!(qr["subject"]["reference"], format!("Patient/{patient}"));
     assert_eq!(
         qr["questionnaire"],

@@ -17,24 +17,21 @@
 //! `NARA_REFUSAL_SEED` replays a run.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use nara_core::domain::chat::{Author, DeliveryState, NewMessage};
 use nara_core::domain::reading::ReadingId;
 use nara_core::sync::engine::{SyncReport, UploadKind};
-use nara_core::{Nara, PassphraseKeyProvider};
 use nara_tests::SplitMix64;
 use nara_tests::chat_run::{
-    ExpectedChat, check_chat, local_messages, open_thread, photo_pool, run_message, run_thread_id,
+    ExpectedChat, check_chat, fetch_unit_thread, local_messages, photo_pool, run_message,
+    run_thread_id,
 };
 use nara_tests::fault_proxy::{
-    FaultPlan, FaultProxy, ProxiedLogin, copies_on_server, dev_transport, identifier_value,
-    redirect_uri, run_reading, tagged_on_server,
+    FaultPlan, copies_on_server, identifier_value, proxied_phone, run_reading, tagged_on_server,
 };
 use nara_tests::region::region;
-use url::Url;
 
 const PATIENT: &str = "bertil-1";
 const MARKER: &str = "REFUSE-ME";
@@ -58,39 +55,16 @@ async fn one_refused_reading_or_message_never_blocks_the_others() {
     let since = Timestamp::now() - SignedDuration::from_secs(2);
     let started = Instant::now();
 
-    let front = Url::parse(&region.fhir_url).expect("front URL");
-    let proxy = FaultProxy::start(&front, FaultPlan::none(), seed ^ 0x4EF0)
-        .await
-        .expect("the proxy starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let nara = Nara::open(
-        dir.path(),
-        Arc::new(PassphraseKeyProvider::new("refusal story")),
-    )
-    .expect("opens");
-    nara.region().set_transport(dev_transport());
-    let browser = ProxiedLogin::new("bertil", proxy.url(), front.clone());
-    let patient = nara
-        .region()
-        .login(&proxy.url(), "nara-app", &redirect_uri(), &browser)
-        .await
-        .expect("logs in through the proxy");
+    let (proxy, nara, patient) =
+        proxied_phone(region, dir.path(), "refusal story", "bertil", seed ^ 0x4EF0).await;
     assert_eq!(patient, PATIENT);
 
     // The unit opens a thread and writes; the phone fetches it.
     let thread_id = run_thread_id("refusal", seed);
-    open_thread(&region.fhir_direct_url, PATIENT, &thread_id, UNIT_MESSAGES);
-    let fetched = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("the thread is fetched");
-    assert!(fetched.finished, "{fetched:?}");
-    let unit: Vec<String> = local_messages(&nara, &thread_id)
-        .into_iter()
-        .filter(|m| m.author == Author::CareUnit)
-        .map(|m| m.id)
-        .collect();
+    let direct = region.fhir_direct_url.as_str();
+    let budget = Duration::from_secs(60);
+    let unit = fetch_unit_thread(&nara, direct, PATIENT, &thread_id, UNIT_MESSAGES, budget).await;
     assert_eq!(unit.len() as u64, UNIT_MESSAGES);
 
     // Offline: 30 readings, one noted with the marker; 10 messages, one with the marker

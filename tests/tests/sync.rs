@@ -7,66 +7,23 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use nara_core::domain::reading::{Measurement, NewReading, Reading};
 use nara_core::sync::engine::SyncError;
-use nara_core::sync::test_login::TestLoginBrowser;
-use nara_core::sync::transport::{self, TransportConfig};
 use nara_core::{Nara, PassphraseKeyProvider};
-use nara_tests::region::{Region, region};
+use nara_tests::region::{Region, direct_client, fhir_json, region, resources, sync_finished};
 use serde_json::Value;
-use url::Url;
-
-fn dev_transport() -> TransportConfig {
-    TransportConfig {
-        allow_http_loopback: true,
-        ..TransportConfig::default()
-    }
-}
-
-fn redirect() -> Url {
-    Url::parse("http://127.0.0.1/callback").expect("url")
-}
 
 async fn logged_in(dir: &tempfile::TempDir, region: &Region) -> Nara {
-    let nara = Nara::open(
-        dir.path(),
-        Arc::new(PassphraseKeyProvider::new("sync test")),
-    )
-    .expect("opens");
-    nara.region().set_transport(dev_transport());
-    let browser = TestLoginBrowser::new(region.user.clone(), dev_transport());
-    let patient = nara
-        .region()
-        .login(
-            &Url::parse(&region.fhir_url).expect("url"),
-            "nara-app",
-            &redirect(),
-            &browser,
-        )
-        .await
-        .expect("logs in");
+    let (nara, patient) = region.phone(dir.path(), "sync test", &region.user).await;
     assert_eq!(patient, region.patient);
     nara
 }
 
 /// The Observations on the server (read directly) with this reading's client id.
 async fn on_server(region: &Region, reading: &Reading) -> Vec<Value> {
-    let http = transport::client(&dev_transport(), Duration::from_secs(30)).expect("client");
     let url = format!(
         "{}/Observation?identifier=urn:ietf:rfc:3986|urn:uuid:{}",
         region.fhir_direct_url, reading.id
     );
-    let bundle: Value = http
-        .get(url)
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("server answers")
-        .json()
-        .await
-        .expect("a Bundle");
-    bundle["entry"]
-        .as_array()
-        .map(|e| e.iter().map(|x| x["resource"].clone()).collect())
-        .unwrap_or_default()
+    resources(&fhir_json(&direct_client(), url).await)
 }
 
 fn coding(v: &Value) -> Vec<(String, String)> {
@@ -296,27 +253,9 @@ async fn the_care_teams_thresholds_and_schedule_arrive_and_apply_to_new_readings
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let nara =
-        Nara::open(dir.path(), Arc::new(PassphraseKeyProvider::new("cecilia"))).expect("opens");
-    nara.region().set_transport(dev_transport());
-    let browser = TestLoginBrowser::new("cecilia", dev_transport());
-    let who = nara
-        .region()
-        .login(
-            &Url::parse(&region.fhir_url).expect("url"),
-            "nara-app",
-            &redirect(),
-            &browser,
-        )
-        .await
-        .expect("logs in");
+    let (nara, who) = region.phone(dir.path(), "cecilia", "cecilia").await;
     assert_eq!(who, patient);
-    let report = nara
-        .region()
-        .sync_now(Duration::from_secs(60), |_| {})
-        .await
-        .expect("syncs");
-    assert!(report.finished, "{report:?}");
+    let report = sync_finished(&nara, Duration::from_secs(60)).await;
     assert!(
         report.thresholds_applied >= 1 && report.schedules_applied >= 1,
         "{report:?}"
