@@ -15,16 +15,16 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use nara_core::Change as CoreChange;
 use nara_core::chat::{Cursor, MAX_PAGE, Page as CorePage, ThreadSummary as CoreThreadSummary};
 use nara_core::domain::chat::{
     self as core_chat, Message as CoreMessage, NewMessage as CoreNewMessage,
     NewPhoto as CoreNewPhoto, Photo as CorePhoto, Thread as CoreThread,
 };
-use nara_core::{Change as CoreChange, Next};
 
 use crate::errors::{CallbackError, ChatError, Internal, SyncError};
 use crate::nara::Shared;
-use crate::observe::{StopReason, TaskHandle};
+use crate::observe::{StopReason, TaskHandle, spawn_watch};
 use crate::platform::{blocking, runtime};
 use crate::types::{LocalizedText, to_system};
 
@@ -329,63 +329,6 @@ fn page_size(limit: u32) -> usize {
     usize::try_from(limit).unwrap_or(MAX_PAGE)
 }
 
-/// Sends the value of `read` to `emit` now and again after each change `relevant`
-/// accepts, a burst read once, until the store closes or is wiped or a read fails.
-async fn watch_loop<T, R, E>(
-    shared: Arc<Shared>,
-    mut subscription: nara_core::Subscription,
-    read: R,
-    relevant: fn(&CoreChange, &str) -> bool,
-    key: String,
-    emit: E,
-    stopped: impl Fn(StopReason),
-) where
-    T: Send + 'static,
-    R: Fn(&nara_core::Nara) -> Result<T, ChatError> + Clone + Send + 'static,
-    E: Fn(T),
-{
-    loop {
-        let Ok(core) = shared.get() else {
-            stopped(StopReason::Closed);
-            return;
-        };
-        let read = read.clone();
-        match blocking(move || read(&core)).await {
-            Ok(value) => emit(value),
-            Err(e) => {
-                stopped(StopReason::Failed {
-                    detail: e.to_string(),
-                });
-                return;
-            }
-        }
-        loop {
-            match subscription.next().await {
-                Next::Change(CoreChange::Wiped) => {
-                    stopped(StopReason::Wiped);
-                    return;
-                }
-                Next::Closed => {
-                    stopped(StopReason::Closed);
-                    return;
-                }
-                Next::Lagged(_) => break,
-                Next::Change(c) if relevant(&c, &key) => break,
-                Next::Change(_) => {}
-            }
-        }
-        while let Some(next) = subscription.try_next() {
-            let reason = match next {
-                Next::Closed => StopReason::Closed,
-                Next::Change(CoreChange::Wiped) => StopReason::Wiped,
-                _ => continue,
-            };
-            stopped(reason);
-            return;
-        }
-    }
-}
-
 /// Sends `message` through the core; a closed thread's error gets the region's reason.
 fn send_blocking(
     core: &nara_core::Nara,
@@ -559,33 +502,22 @@ impl Chat {
         &self,
         listener: Arc<dyn ThreadsListener>,
     ) -> Result<Arc<TaskHandle>, ChatError> {
-        // Subscribe before the first read so no change falls between the two.
-        let subscription = self.shared.get()?.subscribe();
-        let stopped = listener.clone();
-        Ok(TaskHandle::spawn(watch_loop(
-            self.shared.clone(),
-            subscription,
-            |core: &nara_core::Nara| {
+        spawn_watch(
+            &self.shared,
+            listener,
+            |core| {
                 let list = core.chat().threads()?;
-                Ok(list
-                    .into_iter()
-                    .map(ThreadSummary::from)
-                    .collect::<Vec<_>>())
+                Ok(list.into_iter().map(ThreadSummary::from).collect())
             },
-            |c, _| {
+            |c| {
                 matches!(
                     c,
                     CoreChange::ThreadsChanged | CoreChange::ChatChanged { .. }
                 )
             },
-            String::new(),
-            move |threads| {
-                let _ = listener.on_threads(threads);
-            },
-            move |reason| {
-                let _ = stopped.on_stopped(reason);
-            },
-        )))
+            ThreadsListener::on_threads,
+            ThreadsListener::on_stopped,
+        )
     }
 
     /// Watches one thread: `listener` gets its newest `limit` messages at once, then
@@ -598,25 +530,16 @@ impl Chat {
         limit: u32,
         listener: Arc<dyn ThreadListener>,
     ) -> Result<Arc<TaskHandle>, ChatError> {
-        let subscription = self.shared.get()?.subscribe();
-        let stopped = listener.clone();
         let limit = page_size(limit);
         let id = thread_id.clone();
-        Ok(TaskHandle::spawn(watch_loop(
-            self.shared.clone(),
-            subscription,
-            move |core: &nara_core::Nara| {
-                Ok(MessagePage::from(core.chat().page(&id, None, limit)?))
-            },
-            |c, key| matches!(c, CoreChange::ChatChanged { thread_id } if thread_id == key),
-            thread_id,
-            move |page| {
-                let _ = listener.on_page(page);
-            },
-            move |reason| {
-                let _ = stopped.on_stopped(reason);
-            },
-        )))
+        spawn_watch(
+            &self.shared,
+            listener,
+            move |core| Ok(MessagePage::from(core.chat().page(&id, None, limit)?)),
+            move |c| matches!(c, CoreChange::ChatChanged { thread_id: t } if *t == thread_id),
+            ThreadListener::on_page,
+            ThreadListener::on_stopped,
+        )
     }
 }
 

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use nara_core::Change as CoreChange;
 use nara_core::content::{
     ArticleSummary as CoreSummary, ReadArticle as CoreRead, SearchHit as CoreHit,
     SnippetPart as CoreSnippetPart,
@@ -23,11 +24,10 @@ use nara_core::domain::content::{
     Document as CoreDocument, ImageId, Inline as CoreInline, LinkTarget as CoreLinkTarget,
 };
 use nara_core::domain::reading::ReadingId;
-use nara_core::{Change as CoreChange, Next};
 
 use crate::errors::{CallbackError, ContentError};
 use crate::nara::Shared;
-use crate::observe::{StopReason, TaskHandle};
+use crate::observe::{StopReason, TaskHandle, spawn_watch};
 use crate::platform::blocking;
 use crate::types::to_system;
 
@@ -450,59 +450,6 @@ fn list_blocking(
         .collect())
 }
 
-/// Sends the list to `listener` now and after each `ContentChanged` (a burst read
-/// once), until the store closes or is wiped or a read fails.
-async fn watch_loop(
-    shared: Arc<Shared>,
-    mut subscription: nara_core::Subscription,
-    preferred: ContentLanguage,
-    listener: Arc<dyn ContentListener>,
-) {
-    let stopped = |reason| {
-        let _ = listener.on_stopped(reason);
-    };
-    loop {
-        let Ok(core) = shared.get() else {
-            stopped(StopReason::Closed);
-            return;
-        };
-        match blocking(move || list_blocking(&core, preferred)).await {
-            Ok(list) => {
-                let _ = listener.on_articles(list);
-            }
-            Err(e) => {
-                stopped(StopReason::Failed {
-                    detail: e.to_string(),
-                });
-                return;
-            }
-        }
-        loop {
-            match subscription.next().await {
-                Next::Change(CoreChange::Wiped) => {
-                    stopped(StopReason::Wiped);
-                    return;
-                }
-                Next::Closed => {
-                    stopped(StopReason::Closed);
-                    return;
-                }
-                Next::Lagged(_) | Next::Change(CoreChange::ContentChanged) => break,
-                Next::Change(_) => {}
-            }
-        }
-        while let Some(next) = subscription.try_next() {
-            let reason = match next {
-                Next::Closed => StopReason::Closed,
-                Next::Change(CoreChange::Wiped) => StopReason::Wiped,
-                _ => continue,
-            };
-            stopped(reason);
-            return;
-        }
-    }
-}
-
 /// Self-care content: the article list, reading, search, advice links and the budget.
 #[derive(uniffi::Object)]
 pub struct Content {
@@ -645,14 +592,14 @@ impl Content {
         preferred: ContentLanguage,
         listener: Arc<dyn ContentListener>,
     ) -> Result<Arc<TaskHandle>, ContentError> {
-        // Subscribe before the first read so no change falls between the two.
-        let subscription = self.shared.get()?.subscribe();
-        Ok(TaskHandle::spawn(watch_loop(
-            self.shared.clone(),
-            subscription,
-            preferred,
+        spawn_watch(
+            &self.shared,
             listener,
-        )))
+            move |core| list_blocking(core, preferred),
+            |c| matches!(c, CoreChange::ContentChanged),
+            ContentListener::on_articles,
+            ContentListener::on_stopped,
+        )
     }
 }
 

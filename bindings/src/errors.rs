@@ -108,12 +108,17 @@ enum Common {
 
 fn common(e: &CoreError) -> Common {
     match e {
-        CoreError::Store(StoreError::KeyUnavailable)
-        | CoreError::Store(StoreError::KeyProvider(KeyProviderError::Unavailable)) => {
+        CoreError::Store(s) => common_store(s),
+        other => Common::Internal(format!("unexpected error: {other}")),
+    }
+}
+
+fn common_store(s: &StoreError) -> Common {
+    match s {
+        StoreError::KeyUnavailable | StoreError::KeyProvider(KeyProviderError::Unavailable) => {
             Common::KeyUnavailable
         }
-        CoreError::Store(s) => Common::Storage(s.to_string()),
-        other => Common::Internal(format!("unexpected error: {other}")),
+        s => Common::Storage(s.to_string()),
     }
 }
 
@@ -213,24 +218,6 @@ pub enum NaraError {
         /// What failed.
         detail: String,
     },
-}
-
-impl From<Internal> for NaraError {
-    fn from(i: Internal) -> Self {
-        NaraError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
-impl From<CoreError> for NaraError {
-    fn from(e: CoreError) -> Self {
-        match common(&e) {
-            Common::KeyUnavailable => NaraError::KeyUnavailable,
-            Common::Storage(detail) => NaraError::Storage { detail },
-            Common::Internal(detail) => NaraError::Internal { detail },
-        }
-    }
 }
 
 /// Which input of a reading a [`FieldProblem`] is about.
@@ -381,14 +368,6 @@ pub enum ReadingError {
     },
 }
 
-impl From<Internal> for ReadingError {
-    fn from(i: Internal) -> Self {
-        ReadingError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
 impl From<CoreError> for ReadingError {
     fn from(e: CoreError) -> Self {
         match e {
@@ -403,11 +382,7 @@ impl From<CoreError> for ReadingError {
             CoreError::NotFound => ReadingError::NotFound,
             CoreError::CorrectionKindMismatch => ReadingError::CorrectionKindMismatch,
             CoreError::AlreadySuperseded => ReadingError::AlreadySuperseded,
-            other => match common(&other) {
-                Common::KeyUnavailable => ReadingError::KeyUnavailable,
-                Common::Storage(detail) => ReadingError::Storage { detail },
-                Common::Internal(detail) => ReadingError::Internal { detail },
-            },
+            other => common(&other).into(),
         }
     }
 }
@@ -451,14 +426,6 @@ pub enum CarePlanError {
     },
 }
 
-impl From<Internal> for CarePlanError {
-    fn from(i: Internal) -> Self {
-        CarePlanError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
 impl From<CoreError> for CarePlanError {
     fn from(e: CoreError) -> Self {
         match e {
@@ -469,11 +436,7 @@ impl From<CoreError> for CarePlanError {
                 detail: s.to_string(),
             },
             CoreError::NotFound => CarePlanError::NotFound,
-            other => match common(&other) {
-                Common::KeyUnavailable => CarePlanError::KeyUnavailable,
-                Common::Storage(detail) => CarePlanError::Storage { detail },
-                Common::Internal(detail) => CarePlanError::Internal { detail },
-            },
+            other => common(&other).into(),
         }
     }
 }
@@ -500,24 +463,6 @@ pub enum TrendError {
         /// What failed.
         detail: String,
     },
-}
-
-impl From<Internal> for TrendError {
-    fn from(i: Internal) -> Self {
-        TrendError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
-impl From<CoreError> for TrendError {
-    fn from(e: CoreError) -> Self {
-        match common(&e) {
-            Common::KeyUnavailable => TrendError::KeyUnavailable,
-            Common::Storage(detail) => TrendError::Storage { detail },
-            Common::Internal(detail) => TrendError::Internal { detail },
-        }
-    }
 }
 
 /// Errors of [`crate::chat::Chat`]. Neither the message text nor a photo ever appears in
@@ -612,14 +557,6 @@ pub enum ChatError {
     },
 }
 
-impl From<Internal> for ChatError {
-    fn from(i: Internal) -> Self {
-        ChatError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
 impl From<CoreChatError> for ChatError {
     /// A closed thread's reason is not part of the core's error: the caller that knows
     /// the thread adds it (see `crate::chat`).
@@ -659,11 +596,7 @@ impl From<CoreError> for ChatError {
         match e {
             CoreError::Chat(c) => ChatError::from(c),
             CoreError::NotFound => ChatError::NoSuchMessage,
-            other => match common(&other) {
-                Common::KeyUnavailable => ChatError::KeyUnavailable,
-                Common::Storage(detail) => ChatError::Storage { detail },
-                Common::Internal(detail) => ChatError::Internal { detail },
-            },
+            other => common(&other).into(),
         }
     }
 }
@@ -770,14 +703,6 @@ pub enum NoticeError {
     },
 }
 
-impl From<Internal> for NoticeError {
-    fn from(i: Internal) -> Self {
-        NoticeError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
 impl From<CoreNoticeError> for NoticeError {
     fn from(e: CoreNoticeError) -> Self {
         let explanation = e.message();
@@ -811,11 +736,7 @@ impl From<CoreError> for NoticeError {
         match e {
             CoreError::Notice(n) => NoticeError::from(n),
             CoreError::NotFound => NoticeError::from(CoreNoticeError::NotFound),
-            other => match common(&other) {
-                Common::KeyUnavailable => NoticeError::KeyUnavailable,
-                Common::Storage(detail) => NoticeError::Storage { detail },
-                Common::Internal(detail) => NoticeError::Internal { detail },
-            },
+            other => common(&other).into(),
         }
     }
 }
@@ -855,24 +776,6 @@ pub enum ContentError {
         /// What failed.
         detail: String,
     },
-}
-
-impl From<Internal> for ContentError {
-    fn from(i: Internal) -> Self {
-        ContentError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
-impl From<CoreError> for ContentError {
-    fn from(e: CoreError) -> Self {
-        match common(&e) {
-            Common::KeyUnavailable => ContentError::KeyUnavailable,
-            Common::Storage(detail) => ContentError::Storage { detail },
-            Common::Internal(detail) => ContentError::Internal { detail },
-        }
-    }
 }
 
 /// Errors of the Bluetooth devices area ([`crate::devices::Device`],
@@ -933,28 +836,10 @@ pub enum DeviceError {
     },
 }
 
-impl From<Internal> for DeviceError {
-    fn from(i: Internal) -> Self {
-        DeviceError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
 impl From<nara_core::device::capture::BadDeviceInfo> for DeviceError {
     fn from(e: nara_core::device::capture::BadDeviceInfo) -> Self {
         DeviceError::BadDevice {
             detail: e.to_string(),
-        }
-    }
-}
-
-impl From<CoreError> for DeviceError {
-    fn from(e: CoreError) -> Self {
-        match common(&e) {
-            Common::KeyUnavailable => DeviceError::KeyUnavailable,
-            Common::Storage(detail) => DeviceError::Storage { detail },
-            Common::Internal(detail) => DeviceError::Internal { detail },
         }
     }
 }
@@ -1055,14 +940,6 @@ pub enum FormError {
     },
 }
 
-impl From<Internal> for FormError {
-    fn from(i: Internal) -> Self {
-        FormError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
 impl From<CoreFormError> for FormError {
     fn from(e: CoreFormError) -> Self {
         let explanation = e.message();
@@ -1082,16 +959,6 @@ impl From<CoreFormError> for FormError {
                 explanation,
             },
             CoreFormError::Local(e) => FormError::from(e),
-        }
-    }
-}
-
-impl From<CoreError> for FormError {
-    fn from(e: CoreError) -> Self {
-        match common(&e) {
-            Common::KeyUnavailable => FormError::KeyUnavailable,
-            Common::Storage(detail) => FormError::Storage { detail },
-            Common::Internal(detail) => FormError::Internal { detail },
         }
     }
 }
@@ -1195,14 +1062,6 @@ pub enum SyncError {
     },
 }
 
-impl From<Internal> for SyncError {
-    fn from(i: Internal) -> Self {
-        SyncError::Internal {
-            detail: i.message(),
-        }
-    }
-}
-
 impl From<CoreSyncError> for SyncError {
     fn from(e: CoreSyncError) -> Self {
         match e {
@@ -1221,18 +1080,8 @@ impl From<CoreSyncError> for SyncError {
             CoreSyncError::Busy => SyncError::Busy,
             CoreSyncError::BadPush => SyncError::BadPush,
             CoreSyncError::Unusable(detail) => SyncError::Unusable { detail },
-            CoreSyncError::Store(StoreError::KeyUnavailable)
-            | CoreSyncError::Store(StoreError::KeyProvider(KeyProviderError::Unavailable)) => {
-                SyncError::KeyUnavailable
-            }
-            CoreSyncError::Store(s) => SyncError::Storage {
-                detail: s.to_string(),
-            },
-            CoreSyncError::Local(e) => match common(&e) {
-                Common::KeyUnavailable => SyncError::KeyUnavailable,
-                Common::Storage(detail) => SyncError::Storage { detail },
-                Common::Internal(detail) => SyncError::Internal { detail },
-            },
+            CoreSyncError::Store(s) => common_store(&s).into(),
+            CoreSyncError::Local(e) => common(&e).into(),
         }
     }
 }
@@ -1247,24 +1096,48 @@ impl From<CoreError> for SyncError {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Closed;
 
-macro_rules! closed_into {
-    ($($t:ty),*) => {$(
+/// The conversions every area error shares, into its `Closed`, `KeyUnavailable`,
+/// `Storage` and `Internal` variants: from [`Closed`], [`Internal`] and [`Common`]. The
+/// areas after `common only:` have no error of their own in the core, so their
+/// `From<CoreError>` is the common mapping alone; the others write theirs out above and
+/// end it with `other => common(&other).into()`.
+macro_rules! area_errors {
+    (own arms: $($own:ident),*; common only: $($plain:ident),*;) => {
+        $(area_errors!(@shared $own);)*
+        $(
+            area_errors!(@shared $plain);
+            impl From<CoreError> for $plain {
+                fn from(e: CoreError) -> Self {
+                    common(&e).into()
+                }
+            }
+        )*
+    };
+    (@shared $t:ident) => {
         impl From<Closed> for $t {
             fn from(_: Closed) -> Self {
-                <$t>::Closed
+                $t::Closed
             }
         }
-    )*};
+        impl From<Internal> for $t {
+            fn from(i: Internal) -> Self {
+                $t::Internal {
+                    detail: i.message(),
+                }
+            }
+        }
+        impl From<Common> for $t {
+            fn from(c: Common) -> Self {
+                match c {
+                    Common::KeyUnavailable => $t::KeyUnavailable,
+                    Common::Storage(detail) => $t::Storage { detail },
+                    Common::Internal(detail) => $t::Internal { detail },
+                }
+            }
+        }
+    };
 }
-closed_into!(
-    NaraError,
-    ReadingError,
-    CarePlanError,
-    TrendError,
-    SyncError,
-    ChatError,
-    NoticeError,
-    FormError,
-    ContentError,
-    DeviceError
-);
+area_errors! {
+    own arms: ReadingError, CarePlanError, ChatError, NoticeError, SyncError;
+    common only: NaraError, TrendError, ContentError, DeviceError, FormError;
+}

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use jiff::tz::TimeZone;
+use nara_core::Change as CoreChange;
 use nara_core::domain::notice::{
     Answer as CoreAnswer, GivenAnswer as CoreGivenAnswer, NoticeReminder as CoreReminder,
 };
@@ -24,11 +25,10 @@ use nara_core::domain::questionnaire::{
     Item as CoreItem,
 };
 use nara_core::notices::{FormSession as CoreSession, NoticeView, Submitted as CoreSubmitted};
-use nara_core::{Change as CoreChange, Next};
 
 use crate::errors::{CallbackError, FormError, FormIssue, NoticeError};
 use crate::nara::Shared;
-use crate::observe::{StopReason, TaskHandle};
+use crate::observe::{StopReason, TaskHandle, spawn_watch};
 use crate::platform::blocking;
 use crate::types::{LocalizedText, Reading, ReadingKind, from_system, to_system};
 
@@ -690,58 +690,6 @@ fn list_blocking(core: &nara_core::Nara) -> Result<Vec<Notice>, NoticeError> {
         .collect())
 }
 
-/// Sends the list to `listener` now and after each `NoticesChanged` (a burst read
-/// once), until the store closes or is wiped or a read fails.
-async fn watch_loop(
-    shared: Arc<Shared>,
-    mut subscription: nara_core::Subscription,
-    listener: Arc<dyn NoticesListener>,
-) {
-    let stopped = |reason| {
-        let _ = listener.on_stopped(reason);
-    };
-    loop {
-        let Ok(core) = shared.get() else {
-            stopped(StopReason::Closed);
-            return;
-        };
-        match blocking(move || list_blocking(&core)).await {
-            Ok(list) => {
-                let _ = listener.on_notices(list);
-            }
-            Err(e) => {
-                stopped(StopReason::Failed {
-                    detail: e.to_string(),
-                });
-                return;
-            }
-        }
-        loop {
-            match subscription.next().await {
-                Next::Change(CoreChange::Wiped) => {
-                    stopped(StopReason::Wiped);
-                    return;
-                }
-                Next::Closed => {
-                    stopped(StopReason::Closed);
-                    return;
-                }
-                Next::Lagged(_) | Next::Change(CoreChange::NoticesChanged) => break,
-                Next::Change(_) => {}
-            }
-        }
-        while let Some(next) = subscription.try_next() {
-            let reason = match next {
-                Next::Closed => StopReason::Closed,
-                Next::Change(CoreChange::Wiped) => StopReason::Wiped,
-                _ => continue,
-            };
-            stopped(reason);
-            return;
-        }
-    }
-}
-
 /// Submits through the core.
 fn submit_blocking(
     core: &nara_core::Nara,
@@ -903,13 +851,14 @@ impl Notices {
         &self,
         listener: Arc<dyn NoticesListener>,
     ) -> Result<Arc<TaskHandle>, NoticeError> {
-        // Subscribe before the first read so no change falls between the two.
-        let subscription = self.shared.get()?.subscribe();
-        Ok(TaskHandle::spawn(watch_loop(
-            self.shared.clone(),
-            subscription,
+        spawn_watch(
+            &self.shared,
             listener,
-        )))
+            list_blocking,
+            |c| matches!(c, CoreChange::NoticesChanged),
+            NoticesListener::on_notices,
+            NoticesListener::on_stopped,
+        )
     }
 }
 

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use nara_core::{Change as CoreChange, Next};
 use tokio::task::AbortHandle;
 
-use crate::errors::CallbackError;
-use crate::platform;
+use crate::errors::{CallbackError, Closed, Internal};
+use crate::nara::Shared;
+use crate::platform::{self, blocking};
 use crate::types::{Band, ReadingKind, RuleVersion};
 
 /// Stops a listener when cancelled or dropped.
@@ -170,4 +171,79 @@ pub(crate) async fn forward_changes(
         // A listener that throws is the shell's bug; keep delivering.
         let _ = listener.on_change(change);
     }
+}
+
+/// Starts a watch for a listener: `emit` gets the value of `read` at once, then again
+/// after each change `relevant` accepts (or a lag), a burst read once, until the store
+/// closes or is wiped or a read fails; then `stopped` gets the reason, and no more calls
+/// follow. A listener that throws is the shell's bug; its errors are ignored.
+///
+/// Subscribes before returning, ahead of the first read, so no change falls between
+/// the two; fails with the area's `Closed` if the store is closed.
+pub(crate) fn spawn_watch<L, T, E>(
+    shared: &Arc<Shared>,
+    listener: Arc<L>,
+    read: impl Fn(&nara_core::Nara) -> Result<T, E> + Clone + Send + 'static,
+    relevant: impl Fn(&CoreChange) -> bool + Send + 'static,
+    emit: impl Fn(&L, T) -> Result<(), CallbackError> + Send + 'static,
+    stopped: impl Fn(&L, StopReason) -> Result<(), CallbackError> + Send + 'static,
+) -> Result<Arc<TaskHandle>, E>
+where
+    L: ?Sized + Send + Sync + 'static,
+    T: Send + 'static,
+    E: From<Closed> + From<Internal> + std::fmt::Display + Send + 'static,
+{
+    let mut subscription = shared.get()?.subscribe();
+    let shared = shared.clone();
+    let stop = {
+        let listener = listener.clone();
+        move |reason| {
+            let _ = stopped(&listener, reason);
+        }
+    };
+    Ok(TaskHandle::spawn(async move {
+        loop {
+            let Ok(core) = shared.get() else {
+                stop(StopReason::Closed);
+                return;
+            };
+            let read = read.clone();
+            match blocking(move || read(&core)).await {
+                Ok(value) => {
+                    let _ = emit(&listener, value);
+                }
+                Err(e) => {
+                    stop(StopReason::Failed {
+                        detail: e.to_string(),
+                    });
+                    return;
+                }
+            }
+            // Wait for a change that can alter the value; coalesce a burst into one read.
+            loop {
+                match subscription.next().await {
+                    Next::Change(CoreChange::Wiped) => {
+                        stop(StopReason::Wiped);
+                        return;
+                    }
+                    Next::Closed => {
+                        stop(StopReason::Closed);
+                        return;
+                    }
+                    Next::Lagged(_) => break,
+                    Next::Change(c) if relevant(&c) => break,
+                    Next::Change(_) => {}
+                }
+            }
+            while let Some(next) = subscription.try_next() {
+                let reason = match next {
+                    Next::Closed => StopReason::Closed,
+                    Next::Change(CoreChange::Wiped) => StopReason::Wiped,
+                    _ => continue,
+                };
+                stop(reason);
+                return;
+            }
+        }
+    }))
 }

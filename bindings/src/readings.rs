@@ -6,12 +6,12 @@ use std::time::SystemTime;
 use nara_core::domain::reading::{NewReading as CoreNewReading, ReadingId};
 use nara_core::domain::validation::{Field, FieldError, Problem as CoreProblem};
 use nara_core::{
-    Change as CoreChange, ImportReport as CoreImportReport, Next, ReadingFilter as CoreFilter,
+    Change as CoreChange, ImportReport as CoreImportReport, ReadingFilter as CoreFilter,
 };
 
 use crate::errors::{CallbackError, FieldProblem, ReadingError};
 use crate::nara::Shared;
-use crate::observe::{StopReason, TaskHandle};
+use crate::observe::{StopReason, TaskHandle, spawn_watch};
 use crate::platform::blocking;
 use crate::types::{NewReading, Reading, ReadingKind, bound, from_system};
 
@@ -194,58 +194,22 @@ impl Readings {
         filter: ReadingFilter,
         listener: Arc<dyn ReadingsListener>,
     ) -> Result<Arc<TaskHandle>, ReadingError> {
-        // Subscribe before the first read so no change falls between the two.
-        let mut subscription = self.shared.get()?.subscribe();
-        let shared = self.shared.clone();
         let filter = CoreFilter::from(filter);
-        Ok(TaskHandle::spawn(async move {
-            loop {
-                let Ok(core) = shared.get() else {
-                    let _ = listener.on_stopped(StopReason::Closed);
-                    return;
-                };
-                let filter = filter.clone();
-                let list =
-                    blocking(move || core.readings().list(&filter).map_err(ReadingError::from))
-                        .await;
-                match list {
-                    Ok(list) => {
-                        let _ = listener.on_readings(list.into_iter().map(Reading::from).collect());
-                    }
-                    Err(e) => {
-                        let _ = listener.on_stopped(StopReason::Failed {
-                            detail: e.to_string(),
-                        });
-                        return;
-                    }
-                }
-                // Wait for a change that can alter the list; coalesce a burst into one read.
-                loop {
-                    match subscription.next().await {
-                        Next::Change(CoreChange::ReadingAdded { .. })
-                        | Next::Change(CoreChange::ReadingsImported { .. })
-                        | Next::Lagged(_) => break,
-                        Next::Change(CoreChange::Wiped) => {
-                            let _ = listener.on_stopped(StopReason::Wiped);
-                            return;
-                        }
-                        Next::Closed => {
-                            let _ = listener.on_stopped(StopReason::Closed);
-                            return;
-                        }
-                        Next::Change(_) => {}
-                    }
-                }
-                while let Some(next) = subscription.try_next() {
-                    let reason = match next {
-                        Next::Closed => StopReason::Closed,
-                        Next::Change(CoreChange::Wiped) => StopReason::Wiped,
-                        _ => continue,
-                    };
-                    let _ = listener.on_stopped(reason);
-                    return;
-                }
-            }
-        }))
+        spawn_watch(
+            &self.shared,
+            listener,
+            move |core| {
+                let list = core.readings().list(&filter)?;
+                Ok(list.into_iter().map(Reading::from).collect())
+            },
+            |c| {
+                matches!(
+                    c,
+                    CoreChange::ReadingAdded { .. } | CoreChange::ReadingsImported { .. }
+                )
+            },
+            ReadingsListener::on_readings,
+            ReadingsListener::on_stopped,
+        )
     }
 }
