@@ -20,8 +20,9 @@ use nara_core::content::{
     SnippetPart as CoreSnippetPart,
 };
 use nara_core::domain::content::{
-    AdviceArticle as CoreAdviceArticle, ArticleId, ArticleMeta as CoreMeta, Block as CoreBlock,
-    Document as CoreDocument, ImageId, Inline as CoreInline, LinkTarget as CoreLinkTarget,
+    AdviceArticle as CoreAdviceArticle, AdviceCode, ArticleId, ArticleMeta as CoreMeta,
+    Block as CoreBlock, Document as CoreDocument, ImageId, Inline as CoreInline,
+    LinkTarget as CoreLinkTarget,
 };
 use nara_core::domain::reading::ReadingId;
 
@@ -554,6 +555,26 @@ impl Content {
             Ok(core
                 .content()
                 .advice_article(&reading, preferred)?
+                .map(AdviceArticle::from))
+        })
+        .await
+    }
+
+    /// The stored article answering an advice code: the target of a `nara:advice/…`
+    /// link ([`LinkTarget::Advice`]) in an article or a notice, in `preferred` or
+    /// Swedish, falling back to the broader code; `null`/`nil` if none answers (show
+    /// the band's general advice).
+    pub async fn advice_article_for_code(
+        &self,
+        code: String,
+        preferred: ContentLanguage,
+    ) -> Result<Option<AdviceArticle>, ContentError> {
+        let core = self.shared.get()?;
+        let code = AdviceCode::parse(&code).ok_or(ContentError::InvalidAdviceCode)?;
+        blocking(move || {
+            Ok(core
+                .content()
+                .advice_article_for_code(&code, preferred)?
                 .map(AdviceArticle::from))
         })
         .await

@@ -752,6 +752,9 @@ pub enum ContentError {
     /// An image id that cannot be one (1–64 of `A–Z a–z 0–9 - .`).
     #[error("not a valid image id")]
     InvalidImageId,
+    /// An advice code that cannot be one (1–64 of `a–z 0–9 -`).
+    #[error("not a valid advice code")]
+    InvalidAdviceCode,
     /// A reading id that is not a UUID.
     #[error("not a valid reading id")]
     InvalidReadingId,

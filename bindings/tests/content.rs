@@ -287,6 +287,19 @@ async fn bad_ids_are_typed_errors_and_the_budget_round_trips() {
             .await,
         Err(ContentError::InvalidReadingId)
     ));
+    // A `nara:advice/…` link resolves through the core's rule, broader code included.
+    let by_code = content
+        .advice_article_for_code("bp-red-high".into(), ContentLanguage::Sv)
+        .await
+        .expect("resolves")
+        .expect("an article answers");
+    assert_eq!(by_code.id, "halsa");
+    assert!(matches!(
+        content
+            .advice_article_for_code("Not A Code".into(), ContentLanguage::Sv)
+            .await,
+        Err(ContentError::InvalidAdviceCode)
+    ));
     assert!(matches!(
         content
             .advice_article(

@@ -91,6 +91,12 @@ class ContentTest : StoreTest() {
 
         assertNull(content.read("missing", ContentLanguage.SV))
         assertFailsWith<ContentException.InvalidArticleId> { content.read("no/such id", ContentLanguage.SV) }
+
+        // A nara:advice/… link resolves through the core (the broader code answers).
+        assertEquals("halsa", content.adviceArticleForCode("bp-red-high", ContentLanguage.SV)?.id)
+        assertFailsWith<ContentException.InvalidAdviceCode> {
+            content.adviceArticleForCode("Not A Code", ContentLanguage.SV)
+        }
     }
 
     @Test

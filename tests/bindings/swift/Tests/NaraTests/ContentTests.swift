@@ -94,6 +94,14 @@ final class ContentTests: XCTestCase {
         XCTAssertNil(missing)
         let bad = await assertThrows(ContentError.self) { try await content.read(id: "no/such id", preferred: .sv) }
         guard case .InvalidArticleId = bad else { return XCTFail("expected InvalidArticleId, got \(String(describing: bad))") }
+
+        // A nara:advice/… link resolves through the core (the broader code answers).
+        let advice = try await content.adviceArticleForCode(code: "bp-red-high", preferred: .sv)
+        XCTAssertEqual(advice?.id, "halsa")
+        let badCode = await assertThrows(ContentError.self) {
+            try await content.adviceArticleForCode(code: "Not A Code", preferred: .sv)
+        }
+        guard case .InvalidAdviceCode = badCode else { return XCTFail("expected InvalidAdviceCode, got \(String(describing: badCode))") }
     }
 
     func testSearchFoldsAccentsAndHighlightsTheMatch() async throws {
