@@ -22,14 +22,13 @@ use nara_core::domain::reading::Reading;
 use nara_core::domain::text::Lang;
 use owo_colors::OwoColorize as _;
 
+use super::EXIT_INPUT;
 use super::notices::fit;
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render;
 use crate::render::tr;
 
-/// Exit code: bad input (an unknown language, an invalid id).
-pub const EXIT_INPUT: u8 = 2;
 /// Exit code: no such article on this device.
 pub const EXIT_NOT_FOUND: u8 = 6;
 /// Hits shown by `nara content search` unless `--limit` says otherwise.

@@ -21,13 +21,12 @@ use nara_core::devices::{DeviceImportReport, DeviceValue, Preview, RejectedBecau
 use nara_core::domain::text::Lang;
 use serde_json::json;
 
+use super::EXIT_INPUT;
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render;
 use crate::render::tr;
 
-/// Exit code: bad input.
-pub const EXIT_INPUT: u8 = 2;
 /// Exit code: the bytes do not decode.
 pub const EXIT_DECODE: u8 = 3;
 

@@ -36,14 +36,13 @@ use nara_core::domain::text::Lang;
 use nara_core::notices::{FormError, FormSession, Submitted};
 use serde_json::Value;
 
+use super::EXIT_INPUT;
 use super::notices::EXIT_NOT_FOUND;
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render::tr;
 use crate::{UserError, render};
 
-/// Exit code: bad input.
-pub const EXIT_INPUT: u8 = 2;
 /// Exit code: some answers need attention; nothing was submitted.
 pub const EXIT_INVALID: u8 = 10;
 /// Exit code: the form is not on this device yet.

@@ -23,6 +23,10 @@ use nara_core::{FileKeyProvider, KeyProvider, Nara, PassphraseKeyProvider};
 
 use crate::UserError;
 
+/// Exit code of every command: bad input (a URL, an id, a language, a time, a value),
+/// told in both languages.
+pub const EXIT_INPUT: u8 = 2;
+
 /// What every command needs: where the data is, how to print.
 #[derive(Debug, Clone)]
 pub struct Ctx {

@@ -31,13 +31,12 @@ use nara_core::domain::notice::{
 use nara_core::domain::text::Lang;
 use nara_core::notices::{DeclarationState, NoticeView};
 
+use super::EXIT_INPUT;
 use super::region::bilingual_error;
 use super::{Ctx, print_json};
 use crate::render;
 use crate::render::tr;
 
-/// Exit code: bad input (a time window, a text).
-pub const EXIT_INPUT: u8 = 2;
 /// Exit code: no such notice.
 pub const EXIT_NOT_FOUND: u8 = 6;
 /// Exit code: too late to change in the app; the patient must call the clinic.

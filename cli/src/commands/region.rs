@@ -31,11 +31,10 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use url::Url;
 
+use super::EXIT_INPUT;
 use super::{Ctx, print_json};
 use crate::{UserError, render};
 
-/// Exit code: the input was wrong (a URL, an insecure transport).
-pub const EXIT_INPUT: u8 = 2;
 /// Exit code: not logged in, or the login expired.
 pub const EXIT_LOGIN: u8 = 3;
 /// Exit code: the sync did not finish; readings are still waiting.
