@@ -296,7 +296,14 @@ async fn a_sync_killed_at_random_instants_loses_and_duplicates_nothing() {
         } else {
             1200
         };
-        let until = Instant::now() + Duration::from_millis(rng.below_or_eq(window));
+        // The uninterrupted start gets the whole window; the others die at a random
+        // instant inside theirs.
+        let wait = if uninterrupted {
+            window
+        } else {
+            rng.below_or_eq(window)
+        };
+        let until = Instant::now() + Duration::from_millis(wait);
         let mut exited = None;
         let mut mid_request = false;
         while Instant::now() < until {
