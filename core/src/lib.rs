@@ -29,10 +29,11 @@ pub use crate::store::key::{
 pub use crate::store::readings::ReadingFilter;
 pub use crate::store::{OpenReport, QuarantineReason, Quarantined};
 
+use crate::domain::history::TriageHistory;
 use crate::domain::reading::{NewReading, Reading, ReadingId, ReadingKind};
 use crate::domain::schedule::{self, Adherence, MeasurementSchedule, Reminder, Task};
 use crate::domain::trend::{self, SeriesPoint, TrendSample, TrendSummary};
-use crate::domain::triage::{self, ThresholdSet, TriageContext};
+use crate::domain::triage::{self, ThresholdSet, TriageResult};
 use crate::domain::validation::{self, normalize_note};
 use crate::observe::Observers;
 use crate::store::Store;
@@ -246,81 +247,189 @@ pub struct ImportReport {
     pub duplicates: u64,
 }
 
+/// Triage in time order over a batch: the thresholds in force per kind and the history,
+/// which grows by each reading once it is triaged.
+struct Decide<'a> {
+    sets: &'a std::collections::HashMap<ReadingKind, ThresholdSet>,
+    history: TriageHistory,
+}
+
+impl Decide<'_> {
+    fn triage(&mut self, id: ReadingId, new: &NewReading) -> Result<TriageResult, NaraError> {
+        let set = self
+            .sets
+            .get(&new.measurement.kind())
+            .ok_or(NaraError::NotFound)?;
+        let result = triage::triage_reading(new, set, &self.history);
+        self.history
+            .add(id, &new.measurement, new.effective_at, &new.quality);
+        Ok(result)
+    }
+}
+
 impl Readings<'_> {
     /// Validates, triages and durably stores a reading. When this returns `Ok`, the
     /// reading survives a killed process or power cut.
+    ///
+    /// Triage sees the thresholds in force and the patient's stored history (earlier
+    /// weights for a weight gain, earlier irregular pulses), exactly as
+    /// [`Readings::import`] and a device import do for the same reading.
     pub fn add(&self, new: NewReading) -> Result<Reading, NaraError> {
         self.capture(new, None)
     }
 
-    /// Stores `new` as a correction of `old`, which stays in history, superseded.
+    /// Stores `new` as a correction of `old`, which stays in history, superseded. The
+    /// correction is triaged against the history without `old`.
     pub fn correct(&self, old: ReadingId, new: NewReading) -> Result<Reading, NaraError> {
         self.capture(new, Some(old))
     }
 
-    fn prepare(
+    /// The patient's stored readings that triage of `batch` needs: weights up to
+    /// [`TriageHistory::LOOKBACK`] before the earliest weight, irregular pulses up to
+    /// [`TriageHistory::IRREGULAR_PULSE_WINDOW`] before the earliest one. Superseded
+    /// readings and `replaced` (a reading being corrected) are left out.
+    fn history(
         &self,
-        mut new: NewReading,
+        batch: &[NewReading],
+        replaced: Option<ReadingId>,
+    ) -> Result<TriageHistory, NaraError> {
+        let mut history = TriageHistory::new();
+        let span = |pick: &dyn Fn(&NewReading) -> bool| {
+            batch
+                .iter()
+                .filter(|n| pick(n))
+                .map(|n| n.effective_at)
+                .fold(None, |acc: Option<(Timestamp, Timestamp)>, t| {
+                    Some(acc.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
+                })
+        };
+        let mut load = |kinds: &[ReadingKind], from: Timestamp, to: Timestamp| {
+            for kind in kinds {
+                for r in self.list(&ReadingFilter {
+                    kind: Some(*kind),
+                    since: Some(from),
+                    until: Some(to),
+                    ..ReadingFilter::default()
+                })? {
+                    if Some(r.id) != replaced {
+                        history.add_reading(&r);
+                    }
+                }
+            }
+            Ok::<_, NaraError>(())
+        };
+        if let Some((lo, hi)) = span(&|n| n.measurement.kind() == ReadingKind::BodyWeight) {
+            load(&[ReadingKind::BodyWeight], lo - TriageHistory::LOOKBACK, hi)?;
+        }
+        if let Some((lo, hi)) = span(&|n| n.quality.irregular_pulse) {
+            let from = lo - TriageHistory::IRREGULAR_PULSE_WINDOW;
+            load(
+                &[
+                    ReadingKind::BloodPressure,
+                    ReadingKind::HeartRate,
+                    ReadingKind::OxygenSaturation,
+                ],
+                from,
+                hi,
+            )?;
+        }
+        Ok(history)
+    }
+
+    /// The thresholds in force for every kind in `batch`.
+    fn thresholds_for(
+        &self,
+        batch: &[NewReading],
+    ) -> Result<std::collections::HashMap<ReadingKind, ThresholdSet>, NaraError> {
+        let mut sets = std::collections::HashMap::new();
+        for new in batch {
+            let kind = new.measurement.kind();
+            if let std::collections::hash_map::Entry::Vacant(e) = sets.entry(kind) {
+                e.insert(self.nara.care_plan().thresholds(kind)?);
+            }
+        }
+        Ok(sets)
+    }
+
+    /// Validates, triages (in time order, each reading seeing the earlier ones) and
+    /// builds the readings of `batch` without storing them: the one path from a
+    /// [`NewReading`] to a [`Reading`] for `add`, `correct`, `import`, device imports
+    /// and previews. The readings come back in time order.
+    fn prepare_batch(
+        &self,
+        batch: Vec<NewReading>,
         supersedes: Option<ReadingId>,
         now: Timestamp,
-        thresholds: &ThresholdSet,
-        context: &TriageContext,
+    ) -> Result<Vec<Reading>, NaraError> {
+        let batch = self.validated(batch, now, false)?;
+        let sets = self.thresholds_for(&batch)?;
+        let mut decide = Decide {
+            sets: &sets,
+            history: self.history(&batch, supersedes)?,
+        };
+        batch
+            .into_iter()
+            .map(|new| self.build(new, supersedes, now, &mut decide))
+            .collect()
+    }
+
+    /// Normalises notes and validates every reading (one invalid reading rejects the
+    /// batch: with its index when `indexed`), then sorts the batch by time of
+    /// measurement (stable).
+    fn validated(
+        &self,
+        mut batch: Vec<NewReading>,
+        now: Timestamp,
+        indexed: bool,
+    ) -> Result<Vec<NewReading>, NaraError> {
+        for (index, new) in batch.iter_mut().enumerate() {
+            new.note = normalize_note(new.note.take());
+            validation::validate(new, now).map_err(|errors| {
+                if indexed {
+                    NaraError::InvalidInBatch { index, errors }
+                } else {
+                    NaraError::Invalid(errors)
+                }
+            })?;
+        }
+        batch.sort_by_key(|n| n.effective_at);
+        Ok(batch)
+    }
+
+    /// A validated reading, triaged with `decide` and given its id.
+    fn build(
+        &self,
+        new: NewReading,
+        supersedes: Option<ReadingId>,
+        now: Timestamp,
+        decide: &mut Decide<'_>,
     ) -> Result<Reading, NaraError> {
-        new.note = normalize_note(new.note);
-        validation::validate(&new, now)?;
-        let result = triage::triage(
-            &new.measurement,
-            new.effective_at,
-            &new.quality,
-            thresholds,
-            context,
-        );
+        let id = new.assign_id(self.nara.store.random16()?);
+        let triage = decide.triage(id, &new)?;
         Ok(Reading {
-            id: new.assign_id(self.nara.store.random16()?),
+            id,
             measurement: new.measurement,
             effective_at: new.effective_at,
             utc_offset_seconds: new.utc_offset_seconds,
             source: new.source,
             quality: new.quality,
+            off_scale: new.off_scale,
+            glucose_context: new.glucose_context,
             note: new.note,
             recorded_at: now,
-            triage: result,
+            triage,
             supersedes,
             superseded_by: None,
         })
     }
 
-    fn context(&self, new: &NewReading) -> Result<TriageContext, NaraError> {
-        if new.measurement.kind() != ReadingKind::BodyWeight {
-            return Ok(TriageContext::default());
-        }
-        let since = new.effective_at - SignedDuration::from_hours(24 * 31);
-        let earlier = self.list(&ReadingFilter {
-            kind: Some(ReadingKind::BodyWeight),
-            since: Some(since),
-            until: Some(new.effective_at),
-            ..ReadingFilter::default()
-        })?;
-        Ok(TriageContext {
-            recent_weights: earlier
-                .iter()
-                .filter(|r| !r.triage.band.eq(&triage::Band::MeasureAgain))
-                .filter_map(|r| {
-                    r.measurement
-                        .value(domain::reading::Metric::Weight)
-                        .map(|w| (r.effective_at, w))
-                })
-                .collect(),
-        })
-    }
-
     /// Validates and triages `new` as [`Readings::add`] would, without storing it, so a
     /// caller can store it in its own transaction (`store::readings::insert`) and then
-    /// call [`Readings::announce`].
+    /// call [`Readings::announce`], or show what would be stored (a device preview).
     pub(crate) fn prepared(&self, new: NewReading) -> Result<Reading, NaraError> {
-        let thresholds = self.nara.care_plan().thresholds(new.measurement.kind())?;
-        let context = self.context(&new)?;
-        self.prepare(new, None, self.nara.now(), &thresholds, &context)
+        self.prepare_batch(vec![new], None, self.nara.now())?
+            .pop()
+            .ok_or(NaraError::NotFound)
     }
 
     /// Tells subscribers about a reading stored by [`Readings::prepared`].
@@ -348,9 +457,10 @@ impl Readings<'_> {
                 return Err(NaraError::AlreadySuperseded);
             }
         }
-        let thresholds = self.nara.care_plan().thresholds(kind)?;
-        let context = self.context(&new)?;
-        let reading = self.prepare(new, supersedes, now, &thresholds, &context)?;
+        let reading = self
+            .prepare_batch(vec![new], supersedes, now)?
+            .pop()
+            .ok_or(NaraError::NotFound)?;
         let inserted = self
             .nara
             .store
@@ -369,7 +479,10 @@ impl Readings<'_> {
     /// Imports many readings (a device's memory, a year of sensor data) in one durable
     /// transaction per chunk. Readings already present are skipped, so a re-import adds
     /// nothing. Every reading is validated first; one invalid reading rejects the batch
-    /// with its index and nothing is stored. `progress` receives (done, total).
+    /// with its index and nothing is stored. Readings are triaged in time order, each
+    /// with the patient's stored history and the batch's earlier readings, so an import
+    /// gives every reading the band [`Readings::add`] would have given it one by one.
+    /// `progress` receives (done, total).
     pub fn import(
         &self,
         batch: Vec<NewReading>,
@@ -379,20 +492,12 @@ impl Readings<'_> {
         let now = self.nara.now();
         let total = batch.len() as u64;
         // Validate everything first: one invalid reading rejects the whole batch.
-        let mut batch = batch;
-        let mut sets = std::collections::HashMap::new();
-        for (index, new) in batch.iter_mut().enumerate() {
-            new.note = normalize_note(new.note.take());
-            validation::validate(new, now)
-                .map_err(|errors| NaraError::InvalidInBatch { index, errors })?;
-            let kind = new.measurement.kind();
-            if let std::collections::hash_map::Entry::Vacant(e) = sets.entry(kind) {
-                e.insert(self.nara.care_plan().thresholds(kind)?);
-            }
-        }
-        // Sealing (JSON and AES-GCM) runs on a second thread while this one inserts, so
-        // the CPU work hides behind SQLite's. Validation already passed for every reading,
-        // so nothing invalid can be half-imported.
+        let batch = self.validated(batch, now, true)?;
+        let sets = self.thresholds_for(&batch)?;
+        let history = self.history(&batch, None)?;
+        // Triage (in time order) and sealing (JSON and AES-GCM) run on a second thread
+        // while this one inserts, so the CPU work hides behind SQLite's. Validation
+        // already passed for every reading, so nothing invalid can be half-imported.
         const SEAL_CHUNK: usize = 2_000;
         let store = &self.nara.store;
         let mut report = ImportReport::default();
@@ -400,16 +505,14 @@ impl Readings<'_> {
             let (tx_sealed, rx_sealed) = std::sync::mpsc::sync_channel(4);
             let sets = &sets;
             scope.spawn(move || {
+                let mut decide = Decide { sets, history };
                 let mut batch = batch.into_iter().peekable();
                 while batch.peek().is_some() {
                     let sealed: Result<Vec<_>, NaraError> = batch
                         .by_ref()
                         .take(SEAL_CHUNK)
                         .map(|new| {
-                            let set = sets
-                                .get(&new.measurement.kind())
-                                .ok_or(NaraError::NotFound)?;
-                            let r = self.prepare(new, None, now, set, &TriageContext::default())?;
+                            let r = self.build(new, None, now, &mut decide)?;
                             Ok(repo::seal(store.cipher(), &r)?)
                         })
                         .collect();
@@ -545,9 +648,10 @@ impl CarePlan<'_> {
             until: Some(to + margin),
             ..ReadingFilter::default()
         })?;
+        // Every measurement taken counts, a "measure again" one too: the patient did
+        // measure, and a quality flag is not a missed task (ADR 0013).
         Ok(readings
             .iter()
-            .filter(|r| r.triage.band != triage::Band::MeasureAgain)
             .map(|r| (r.kind(), r.effective_at))
             .collect())
     }
@@ -630,6 +734,7 @@ impl Trends<'_> {
                 at: r.effective_at,
                 measurement: r.measurement,
                 band: r.triage.band,
+                off_scale: r.off_scale,
             })
             .collect())
     }

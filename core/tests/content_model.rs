@@ -9,7 +9,7 @@ use nara_core::domain::content::{
     plain_text,
 };
 use nara_core::domain::reading::{Measurement, QualityFlags, Reading, ReadingId, Source};
-use nara_core::domain::triage::{ThresholdSet, TriageContext, triage};
+use nara_core::domain::triage::{ThresholdSet, TriageHistory, triage};
 use proptest::prelude::*;
 
 fn text(s: &str) -> Inline {
@@ -271,7 +271,7 @@ fn red_bp_reading() -> Reading {
         at(),
         &QualityFlags::GOOD,
         &ThresholdSet::default_for(measurement.kind()),
-        &TriageContext::default(),
+        &TriageHistory::default(),
     );
     Reading {
         id: ReadingId::random(),
@@ -280,6 +280,8 @@ fn red_bp_reading() -> Reading {
         utc_offset_seconds: 3600,
         source: Source::Manual,
         quality: QualityFlags::GOOD,
+        off_scale: Vec::new(),
+        glucose_context: None,
         note: None,
         recorded_at: at(),
         triage: result,

@@ -12,7 +12,7 @@ use nara_core::domain::questionnaire::{
 use nara_core::domain::reading::{
     Measurement, Metric, QualityFlags, Reading, ReadingId, ReadingKind, Source,
 };
-use nara_core::domain::triage::{self, ThresholdSet, TriageContext};
+use nara_core::domain::triage::{self, ThresholdSet, TriageHistory};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -1174,7 +1174,7 @@ fn reading(id: u128, m: Measurement, at: &str) -> Reading {
         effective_at,
         &quality,
         &ThresholdSet::default_for(m.kind()),
-        &TriageContext::default(),
+        &TriageHistory::default(),
     );
     Reading {
         id: ReadingId(Uuid::from_u128(id)),
@@ -1183,6 +1183,8 @@ fn reading(id: u128, m: Measurement, at: &str) -> Reading {
         utc_offset_seconds: 3600,
         source: Source::Manual,
         quality,
+        off_scale: Vec::new(),
+        glucose_context: None,
         note: None,
         recorded_at: effective_at,
         triage,

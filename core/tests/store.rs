@@ -188,6 +188,8 @@ fn care_team_thresholds_apply_to_new_readings_only() {
                 bands: Bands::new(Range::between(110.0, 150.0), Range::between(95.0, 170.0)),
             }],
             weight_gain: vec![],
+            personal_best: None,
+            known_arrhythmia: false,
         })
         .expect("set");
     let after = nara.readings().add(bp(145.0, 80.0, now())).expect("add");

@@ -15,9 +15,18 @@
 //!   `seq17/2026-11-24T07:30:00` (the time is kept with the sequence number because
 //!   meters restart their numbering after a reset).
 //! - **Quality**: the device's status bits become [`QualityFlags`] (triage then
-//!   answers "measure again" instead of a colour); data a device marks as not the
+//!   answers "measure again" instead of a colour, or notes an irregular pulse as a
+//!   finding); data a device marks as not the
 //!   patient's (control solution, demonstration or test data, another user of a shared
 //!   cuff) or as no measurement at all makes no reading, with a [`NotAReading`] reason.
+//! - **Beyond the device's range**: a meter that says "HI"/"LO" gives a reading whose
+//!   value is a bound ([`OffScale`], FHIR `Quantity.comparator`), never an exact value
+//!   at the limit. With a value and the "result too high/low" status bit, the value is
+//!   the bound. With ±INF and no value, the bound is the edge of the default red band
+//!   ([`ThresholdSet::default_for`]): all that is certain is that the value lies beyond
+//!   it. A metric without a red band (weight) makes no reading from ±INF.
+//! - **Glucose context**: meal, tester, health, insulin and HbA1c from the Glucose
+//!   Measurement Context are kept on the reading ([`GlucoseContext`]).
 
 use std::fmt;
 
@@ -27,13 +36,21 @@ use serde::Serialize;
 
 use super::Decoded;
 use super::blood_pressure::{self, MeasurementStatus, PulseRateRange, UNKNOWN_USER};
-use super::glucose::{ConcentrationUnit, GlucoseContext, GlucoseMeasurement, SensorStatus};
+use super::glucose::{
+    self as gatt_glucose, ConcentrationUnit, GlucoseMeasurement, MedicationUnit, SensorStatus,
+};
 use super::heart_rate::SensorContact;
 use super::ieee11073::{Medfloat, Special};
 use super::plx::{PlxDeviceStatus, PlxMeasurementStatus, SpO2Pr};
 use super::time::DeviceTime;
-use crate::domain::reading::{Measurement, Metric, NewReading, QualityFlags, Source};
+use crate::domain::glucose_context::{
+    AmountUnit, GlucoseContext, HealthState, Insulin, InsulinKind, MealRelation, Tester,
+};
+use crate::domain::reading::{
+    Comparator, Measurement, Metric, NewReading, OffScale, QualityFlags, Source,
+};
 use crate::domain::text::LocalizedText;
+use crate::domain::triage::ThresholdSet;
 use crate::domain::units::{GlucoseUnit, round_to};
 
 /// The longest device id or model kept (a serial number, a system id, a model name).
@@ -189,12 +206,9 @@ impl fmt::Display for NotAReading {
 /// sequence number, if one came). Pure.
 pub fn reading_from(
     decoded: &Decoded,
-    context: Option<&GlucoseContext>,
+    context: Option<&gatt_glucose::GlucoseContext>,
     cx: &CaptureContext,
 ) -> Result<NewReading, NotAReading> {
-    // Glucose contexts carry meal and exercise details the core does not keep yet
-    // (ADR 0012); they are matched so that a context alone is recognised.
-    let _ = context;
     match decoded {
         Decoded::BloodPressure(bp) => {
             let user = user_part(bp.user_id, cx.user)?;
@@ -230,7 +244,7 @@ pub fn reading_from(
                 cx,
             ))
         }
-        Decoded::Glucose(g) => glucose(g, cx),
+        Decoded::Glucose(g) => glucose(g, context, cx),
         Decoded::PlxSpotCheck(s) => {
             let quality = plx_quality(s.measurement_status, s.device_status)?;
             let measurement = spo2(&s.reading, "SpO2PR-Spot-Check - SpO2")?;
@@ -263,11 +277,18 @@ pub fn reading_from(
             ))
         }
         Decoded::Temperature(t) => {
-            let celsius = t.celsius().map_err(|s| NotAReading::NoValue {
-                field: "Temperature Measurement Value",
-                special: Some(s),
-            })?;
-            Ok(build(
+            let (celsius, off_scale) = match t.celsius() {
+                Ok(c) => (c, None),
+                Err(special) => {
+                    let bound =
+                        beyond_range(Metric::Temperature, special).ok_or(NotAReading::NoValue {
+                            field: "Temperature Measurement Value",
+                            special: Some(special),
+                        })?;
+                    (bound.0, Some(bound.1))
+                }
+            };
+            let mut new = build(
                 Measurement::body_temperature(
                     celsius,
                     crate::domain::units::TemperatureUnit::Celsius,
@@ -277,7 +298,12 @@ pub fn reading_from(
                 None,
                 QualityFlags::GOOD,
                 cx,
-            ))
+            );
+            new.off_scale.extend(off_scale.map(|comparator| OffScale {
+                metric: Metric::Temperature,
+                comparator,
+            }));
+            Ok(new)
         }
         Decoded::IntermediateCuffPressure(_) => Err(NotAReading::InProgress),
         Decoded::GlucoseContext(_) => Err(NotAReading::ContextWithoutMeasurement),
@@ -287,7 +313,11 @@ pub fn reading_from(
     }
 }
 
-fn glucose(g: &GlucoseMeasurement, cx: &CaptureContext) -> Result<NewReading, NotAReading> {
+fn glucose(
+    g: &GlucoseMeasurement,
+    context: Option<&gatt_glucose::GlucoseContext>,
+    cx: &CaptureContext,
+) -> Result<NewReading, NotAReading> {
     let c = g.concentration.ok_or(NotAReading::NoValue {
         field: "Glucose Concentration",
         special: None,
@@ -295,28 +325,141 @@ fn glucose(g: &GlucoseMeasurement, cx: &CaptureContext) -> Result<NewReading, No
     if c.is_control_solution() {
         return Err(NotAReading::ControlSolution);
     }
-    let value = c.value.value().map_err(|s| NotAReading::NoValue {
-        field: "Glucose Concentration",
-        special: Some(s),
-    })?;
-    let measurement = match c.unit {
-        // kg/L × 10⁵ = mg/dL; mol/L × 10³ = mmol/L.
-        ConcentrationUnit::KgPerL => Measurement::blood_glucose(value * 1e5, GlucoseUnit::MgPerDl),
-        ConcentrationUnit::MolPerL => {
-            Measurement::blood_glucose(value * 1e3, GlucoseUnit::MmolPerL)
+    let status = g.sensor_status.unwrap_or_default();
+    let (measurement, comparator) = match c.value.value() {
+        Ok(value) => {
+            let measurement = match c.unit {
+                // kg/L × 10⁵ = mg/dL; mol/L × 10³ = mmol/L.
+                ConcentrationUnit::KgPerL => {
+                    Measurement::blood_glucose(value * 1e5, GlucoseUnit::MgPerDl)
+                }
+                ConcentrationUnit::MolPerL => {
+                    Measurement::blood_glucose(value * 1e3, GlucoseUnit::MmolPerL)
+                }
+            };
+            // The meter's "HI"/"LO": the value sent is its limit, not the result.
+            let comparator = if status.result_too_high {
+                Some(Comparator::Above)
+            } else if status.result_too_low {
+                Some(Comparator::Below)
+            } else {
+                None
+            };
+            (measurement, comparator)
+        }
+        Err(special) => {
+            let (limit, comparator) =
+                beyond_range(Metric::Glucose, special).ok_or(NotAReading::NoValue {
+                    field: "Glucose Concentration",
+                    special: Some(special),
+                })?;
+            (
+                Measurement::BloodGlucose { mmol_per_l: limit },
+                Some(comparator),
+            )
         }
     };
     let quality = g.sensor_status.map(glucose_quality).unwrap_or_default();
     // The time the meter shows for the record: base time plus offset.
     let time = g.time().map(DeviceTime::from_civil);
-    Ok(build(
+    let mut new = build(
         measurement,
         time.as_ref(),
         None,
         Some(g.sequence_number),
         quality,
         cx,
-    ))
+    );
+    new.off_scale.extend(comparator.map(|comparator| OffScale {
+        metric: Metric::Glucose,
+        comparator,
+    }));
+    new.glucose_context = context.map(glucose_context).filter(|c| !c.is_empty());
+    Ok(new)
+}
+
+/// The bound of a value a device reported as beyond its range (±INF): the edge of the
+/// default red band on that side, which the true value certainly lies beyond. `None`
+/// for NaN, NRes and reserved values, and for a metric without a red band there.
+pub fn beyond_range(metric: Metric, special: Special) -> Option<(f64, Comparator)> {
+    let comparator = match special {
+        Special::PositiveInfinity => Comparator::Above,
+        Special::NegativeInfinity => Comparator::Below,
+        Special::NaN | Special::NRes | Special::Reserved => return None,
+    };
+    let defaults = ThresholdSet::default_for(metric.primary_kind());
+    let yellow = defaults.for_metric(metric)?.yellow;
+    let edge = match comparator {
+        Comparator::Above => yellow.high?,
+        Comparator::Below => yellow.low?,
+    };
+    Some((edge, comparator))
+}
+
+/// The context a glucose meter sent, in the core's terms. Reserved and "not available"
+/// values are left out.
+fn glucose_context(c: &gatt_glucose::GlucoseContext) -> GlucoseContext {
+    use gatt_glucose::{Health, Meal, MedicationId, Tester as GattTester};
+    let meal = c.meal.and_then(|m| match m {
+        Meal::Preprandial => Some(MealRelation::BeforeMeal),
+        Meal::Postprandial => Some(MealRelation::AfterMeal),
+        Meal::Fasting => Some(MealRelation::Fasting),
+        Meal::Casual => Some(MealRelation::Casual),
+        Meal::Bedtime => Some(MealRelation::Bedtime),
+        Meal::Reserved(_) => None,
+    });
+    let (tester, health) = match c.tester_health {
+        Some((t, h)) => (
+            match t {
+                GattTester::SelfTest => Some(Tester::SelfTest),
+                GattTester::HealthCareProfessional => Some(Tester::CareProfessional),
+                GattTester::LabTest => Some(Tester::Laboratory),
+                GattTester::NotAvailable | GattTester::Reserved(_) => None,
+            },
+            match h {
+                Health::MinorHealthIssues => Some(HealthState::MinorIssues),
+                Health::MajorHealthIssues => Some(HealthState::MajorIssues),
+                Health::DuringMenses => Some(HealthState::DuringMenses),
+                Health::UnderStress => Some(HealthState::UnderStress),
+                Health::NoHealthIssues => Some(HealthState::NoIssues),
+                Health::NotAvailable | Health::Reserved(_) => None,
+            },
+        ),
+        None => (None, None),
+    };
+    let insulin = c.medication.and_then(|m| {
+        let kind = match m.id {
+            MedicationId::RapidActingInsulin => InsulinKind::RapidActing,
+            MedicationId::ShortActingInsulin => InsulinKind::ShortActing,
+            MedicationId::IntermediateActingInsulin => InsulinKind::IntermediateActing,
+            MedicationId::LongActingInsulin => InsulinKind::LongActing,
+            MedicationId::PreMixedInsulin => InsulinKind::PreMixed,
+            MedicationId::Reserved(_) => return None,
+        };
+        let amount = m.amount.ok()?;
+        // kg → mg and L → mL, kept to 0.001.
+        let (amount, unit) = match m.unit {
+            MedicationUnit::Kilograms => (amount * 1e6, AmountUnit::Milligrams),
+            MedicationUnit::Litres => (amount * 1e3, AmountUnit::Millilitres),
+        };
+        (amount.is_finite() && amount >= 0.0).then_some(Insulin {
+            kind,
+            amount: round_to(amount, 3),
+            unit,
+        })
+    });
+    let hba1c_percent = c
+        .hba1c_percent
+        .and_then(Medfloat::ok)
+        .filter(|v| v.is_finite() && (2.0..=25.0).contains(v))
+        .map(|v| round_to(v, 1));
+    GlucoseContext {
+        meal,
+        tester,
+        health,
+        insulin,
+        hba1c_percent,
+    }
 }
 
 fn user_part(user_id: Option<u8>, wanted: Option<u8>) -> Result<Option<u8>, NotAReading> {
@@ -460,6 +603,8 @@ fn build(
             record_key,
         },
         quality,
+        off_scale: Vec::new(),
+        glucose_context: None,
         note: None,
     }
 }

@@ -6,6 +6,8 @@
 
 pub mod chat;
 pub mod content;
+pub mod glucose_context;
+pub mod history;
 pub mod notice;
 pub mod questionnaire;
 pub mod reading;

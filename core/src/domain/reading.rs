@@ -11,6 +11,7 @@ use jiff::{Timestamp, tz::Offset};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::glucose_context::GlucoseContext;
 use crate::domain::text::{Lang, LocalizedText};
 
 /// LOINC's code system URI.
@@ -205,6 +206,22 @@ impl Metric {
             Metric::Temperature => loinc("8310-5", "Body temperature"),
             Metric::Steps => loinc("55423-8", "Number of steps in unspecified time Pedometer"),
             Metric::CatScore => ReadingKind::CatScore.code(),
+        }
+    }
+
+    /// The kind this metric belongs to; pulse, which blood pressure and oxygen saturation
+    /// share, belongs to blood pressure.
+    pub fn primary_kind(self) -> ReadingKind {
+        match self {
+            Metric::Systolic | Metric::Diastolic | Metric::Pulse => ReadingKind::BloodPressure,
+            Metric::HeartRate => ReadingKind::HeartRate,
+            Metric::Weight => ReadingKind::BodyWeight,
+            Metric::Glucose => ReadingKind::BloodGlucose,
+            Metric::SpO2 => ReadingKind::OxygenSaturation,
+            Metric::PeakFlow => ReadingKind::PeakExpiratoryFlow,
+            Metric::Temperature => ReadingKind::BodyTemperature,
+            Metric::Steps => ReadingKind::Steps,
+            Metric::CatScore => ReadingKind::CatScore,
         }
     }
 
@@ -411,6 +428,35 @@ impl Measurement {
         }
     }
 
+    /// As [`Measurement::display`], with the comparator in front of a value the device
+    /// could only bound: `över 33.3 mmol/L` / `above 33.3 mmol/L`.
+    pub fn display_bounded(&self, off_scale: &[OffScale], lang: Lang) -> String {
+        if off_scale.is_empty() {
+            return self.display(lang);
+        }
+        let parts: Vec<String> = self
+            .values()
+            .into_iter()
+            .map(|(metric, value)| match comparator_of(off_scale, metric) {
+                Some(c) => format!(
+                    "{} {} {}",
+                    metric.label().get(lang),
+                    c.label().get(lang),
+                    metric.format(value)
+                ),
+                None => format!("{} {}", metric.label().get(lang), metric.format(value)),
+            })
+            .collect();
+        if parts.len() == 1 {
+            // A single value needs no name: "över 33.3 mmol/L".
+            let (metric, value) = self.values()[0];
+            if let Some(c) = comparator_of(off_scale, metric) {
+                return format!("{} {}", c.label().get(lang), metric.format(value));
+            }
+        }
+        parts.join(", ")
+    }
+
     /// A compact display such as `142/91 mmHg, puls 72` or `7.2 mmol/L`.
     pub fn display(&self, lang: Lang) -> String {
         match *self {
@@ -440,6 +486,63 @@ impl Measurement {
             }
         }
     }
+}
+
+/// Which side of a device's measuring range a value lies beyond, as FHIR
+/// `Quantity.comparator` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparator {
+    /// Above the limit (the meter shows "HI"): FHIR `>`.
+    Above,
+    /// Below the limit (the meter shows "LO"): FHIR `<`.
+    Below,
+}
+
+impl Comparator {
+    /// The FHIR `Quantity.comparator` code.
+    pub fn fhir_code(self) -> &'static str {
+        match self {
+            Comparator::Above => ">",
+            Comparator::Below => "<",
+        }
+    }
+
+    /// Parses a FHIR comparator (`>` and `<`; `>=`/`<=` are not device bounds).
+    pub fn from_fhir_code(code: &str) -> Option<Self> {
+        match code {
+            ">" => Some(Comparator::Above),
+            "<" => Some(Comparator::Below),
+            _ => None,
+        }
+    }
+
+    /// The word for patients: "över"/"above", "under"/"below".
+    pub fn label(self) -> LocalizedText {
+        match self {
+            Comparator::Above => LocalizedText::new("över", "above"),
+            Comparator::Below => LocalizedText::new("under", "below"),
+        }
+    }
+}
+
+/// A value the device could only bound: the true value of `metric` lies beyond the
+/// value stored in the measurement (the device's limit) on the `comparator` side. Such a
+/// value is never shown or sent as exact, and never enters an average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OffScale {
+    /// The metric whose value is a bound.
+    pub metric: Metric,
+    /// Above or below the bound.
+    pub comparator: Comparator,
+}
+
+/// The comparator of `metric` in `off_scale`, if any.
+pub fn comparator_of(off_scale: &[OffScale], metric: Metric) -> Option<Comparator> {
+    off_scale
+        .iter()
+        .find(|o| o.metric == metric)
+        .map(|o| o.comparator)
 }
 
 /// A reading's identity: a UUID chosen by the client at capture, never by the server.
@@ -503,9 +606,14 @@ pub enum Source {
     },
 }
 
-/// Measurement-quality flags reported by a device or ticked by the patient.
+/// Measurement-status flags reported by a device or ticked by the patient.
 ///
-/// Any flag makes triage answer "measure again" instead of a colour.
+/// Every flag but one says the measurement itself may be wrong (the cuff was loose, the
+/// patient moved): triage then answers "measure again" instead of a colour
+/// ([`QualityFlags::is_poor`]). The exception is [`QualityFlags::irregular_pulse`]: a
+/// cuff that detects an irregular pulse measured correctly, and the irregular pulse is a
+/// clinical finding about the patient (possible atrial fibrillation), which triage
+/// reports beside the values' band (ADR 0013).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct QualityFlags {
     /// The body moved during measurement.
@@ -514,7 +622,8 @@ pub struct QualityFlags {
     /// The cuff was too loose or badly placed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cuff_fit_poor: bool,
-    /// An irregular pulse was detected.
+    /// An irregular pulse was detected: a finding about the patient, not a quality
+    /// failure (the reading is triaged on its values and carries the finding).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub irregular_pulse: bool,
     /// The measurement position was improper.
@@ -545,9 +654,18 @@ impl QualityFlags {
         device_fault: false,
     };
 
-    /// True if any flag is set.
-    pub fn is_poor(&self) -> bool {
+    /// True if any flag is set, the irregular-pulse finding included.
+    pub fn any(&self) -> bool {
         *self != QualityFlags::GOOD
+    }
+
+    /// True if a flag says the measurement itself may be wrong, so it should be taken
+    /// again. An irregular pulse alone is not poor quality (see the type's docs).
+    pub fn is_poor(&self) -> bool {
+        QualityFlags {
+            irregular_pulse: false,
+            ..*self
+        } != QualityFlags::GOOD
     }
 }
 
@@ -564,6 +682,11 @@ pub struct NewReading {
     pub source: Source,
     /// Quality flags.
     pub quality: QualityFlags,
+    /// Values the device could only bound ("HI", "LO"): the measurement holds the
+    /// device's limit for each metric listed here.
+    pub off_scale: Vec<OffScale>,
+    /// What a glucose meter knew about the sample (meal, tester, health, insulin).
+    pub glucose_context: Option<GlucoseContext>,
     /// An optional note from the patient.
     pub note: Option<String>,
 }
@@ -577,6 +700,8 @@ impl NewReading {
             utc_offset_seconds: offset.seconds(),
             source: Source::Manual,
             quality: QualityFlags::GOOD,
+            off_scale: Vec::new(),
+            glucose_context: None,
             note: None,
         }
     }
@@ -676,6 +801,10 @@ pub struct Reading {
     pub source: Source,
     /// Quality flags.
     pub quality: QualityFlags,
+    /// Values the device could only bound; see [`NewReading::off_scale`].
+    pub off_scale: Vec<OffScale>,
+    /// What a glucose meter knew about the sample.
+    pub glucose_context: Option<GlucoseContext>,
     /// The patient's note.
     pub note: Option<String>,
     /// When the core stored it.
@@ -692,6 +821,17 @@ impl Reading {
     /// The kind of reading.
     pub fn kind(&self) -> ReadingKind {
         self.measurement.kind()
+    }
+
+    /// The comparator of `metric`'s value, if the device could only bound it.
+    pub fn comparator(&self, metric: Metric) -> Option<Comparator> {
+        comparator_of(&self.off_scale, metric)
+    }
+
+    /// The values for the patient, with "över"/"above" where the device could only
+    /// bound a value (`över 33.3 mmol/L`, never a bare `33.3`).
+    pub fn display(&self, lang: Lang) -> String {
+        self.measurement.display_bounded(&self.off_scale, lang)
     }
 
     /// The local time of measurement, as the patient saw the clock.

@@ -12,17 +12,21 @@
 //! either: the band of each sample was decided by triage at capture.
 //!
 //! One rule runs through every function: a sample whose band is [`Band::MeasureAgain`]
-//! (poor measurement quality) is counted, but its values never enter a mean, a minimum,
-//! a maximum or a chart point. A value the device itself flagged as unreliable must not
-//! move the trend a clinician reads. Non-finite values (which validation never lets
-//! into the store) are ignored in the same way.
+//! (poor measurement quality) is counted and drawn as a marked point (its band says so),
+//! but its values never enter a mean, a minimum or a maximum: a value the device itself
+//! flagged as unreliable must not move the trend a clinician reads, and must not vanish
+//! either (ADR 0013). A value the device could only bound ("HI", [`OffScale`]) is drawn
+//! at its bound with its comparator and left out of the statistics the same way.
+//! Non-finite values (which validation never lets into the store) are ignored.
 
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp, civil::Date, tz::TimeZone};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::reading::{Measurement, Metric, ReadingKind};
+use crate::domain::reading::{
+    Comparator, Measurement, Metric, OffScale, ReadingKind, comparator_of,
+};
 use crate::domain::triage::Band;
 
 /// One reading as trends see it: when, what, and the band triage gave it.
@@ -36,6 +40,19 @@ pub struct TrendSample {
     pub measurement: Measurement,
     /// The band triage gave it at capture.
     pub band: Band,
+    /// Values the device could only bound.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub off_scale: Vec<OffScale>,
+}
+
+impl TrendSample {
+    /// True if `metric`'s value may enter a mean, a minimum or a maximum: a sample of
+    /// good quality whose value is exact and finite.
+    fn counts(&self, metric: Metric, value: f64) -> bool {
+        self.band != Band::MeasureAgain
+            && value.is_finite()
+            && comparator_of(&self.off_scale, metric).is_none()
+    }
 }
 
 /// The standard overview windows.
@@ -226,11 +243,8 @@ pub fn summarize(
         band_counts.add(sample.band);
         first_at = Some(first_at.map_or(sample.at, |t| t.min(sample.at)));
         last_at = Some(last_at.map_or(sample.at, |t| t.max(sample.at)));
-        if sample.band == Band::MeasureAgain {
-            continue;
-        }
         for (metric, value) in sample.measurement.values() {
-            if !value.is_finite() {
+            if !sample.counts(metric, value) {
                 continue;
             }
             if let Some(i) = metrics.iter().position(|m| *m == metric) {
@@ -270,8 +284,12 @@ pub struct SeriesPoint {
     pub at: Timestamp,
     /// The value, in the metric's canonical unit.
     pub value: f64,
-    /// The sample's band, so the chart can mark the point by colour and shape.
+    /// The sample's band, so the chart can mark the point by colour and shape (a
+    /// "measure again" point is drawn, marked, and left out of the statistics).
     pub band: Band,
+    /// Set when the value is only a bound ("HI"/"LO"): draw it at the bound, marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparator: Option<Comparator>,
 }
 
 /// The chart series of `metric` between `from` and `to` (both inclusive), at most
@@ -279,7 +297,8 @@ pub struct SeriesPoint {
 ///
 /// Takes every sample that has `metric` (whatever its kind: [`Metric::Pulse`] comes from
 /// blood pressure and oxygen saturation readings alike; pass only one kind's samples to
-/// separate them), leaves out [`Band::MeasureAgain`] samples and non-finite values, and
+/// separate them), keeps [`Band::MeasureAgain`] samples as marked points (their band)
+/// and bounded values with their comparator, leaves out non-finite values, and
 /// sorts by time, ascending; samples with equal times keep their input order. When more
 /// than `max_points` remain they are downsampled with [`lttb`], which keeps the first and
 /// the last point and the visually significant ones in between, so an outlier does not
@@ -293,13 +312,14 @@ pub fn series(
 ) -> Vec<SeriesPoint> {
     let mut points: Vec<SeriesPoint> = samples
         .iter()
-        .filter(|s| s.band != Band::MeasureAgain && s.at >= from && s.at <= to)
+        .filter(|s| s.at >= from && s.at <= to)
         .filter_map(|s| {
             let value = s.measurement.value(metric)?;
             value.is_finite().then_some(SeriesPoint {
                 at: s.at,
                 value,
                 band: s.band,
+                comparator: comparator_of(&s.off_scale, metric),
             })
         })
         .collect();
@@ -392,10 +412,11 @@ pub fn lttb(points: &[SeriesPoint], threshold: usize) -> Vec<SeriesPoint> {
 pub fn daily_means(samples: &[TrendSample], metric: Metric, tz: &TimeZone) -> Vec<(Date, f64)> {
     let mut days: BTreeMap<Date, (f64, u32)> = BTreeMap::new();
     for sample in samples {
-        if sample.band == Band::MeasureAgain {
-            continue;
-        }
-        let Some(value) = sample.measurement.value(metric).filter(|v| v.is_finite()) else {
+        let Some(value) = sample
+            .measurement
+            .value(metric)
+            .filter(|v| sample.counts(metric, *v))
+        else {
             continue;
         };
         let day = tz.to_datetime(sample.at).date();
@@ -432,6 +453,7 @@ mod tests {
                 pulse: None,
             },
             band,
+            off_scale: Vec::new(),
         }
     }
 
@@ -440,6 +462,7 @@ mod tests {
             at,
             measurement: Measurement::BloodGlucose { mmol_per_l },
             band,
+            off_scale: Vec::new(),
         }
     }
 
@@ -452,6 +475,7 @@ mod tests {
             at: Timestamp::from_second(1_780_000_000 + secs).expect("valid time"),
             value,
             band: Band::Green,
+            comparator: None,
         }
     }
 
@@ -602,13 +626,51 @@ mod tests {
         let pts = series(&samples, Metric::Glucose, hours_ago(48), now(), 100);
         let got: Vec<(Timestamp, f64, Band)> =
             pts.iter().map(|p| (p.at, p.value, p.band)).collect();
+        // The "measure again" value is drawn, marked by its band: a flagged reading
+        // must not vanish from the chart the care team reads.
         assert_eq!(
             got,
             vec![
                 (hours_ago(5), 12.0, Band::Red),
+                (hours_ago(3), 20.0, Band::MeasureAgain),
                 (hours_ago(1), 6.0, Band::Green)
             ]
         );
+    }
+
+    /// A meter's "HI" is drawn at its bound with its comparator and never enters a mean,
+    /// a minimum, a maximum or a daily mean; a "measure again" value is counted but not
+    /// averaged either.
+    #[test]
+    fn bounded_and_flagged_values_are_shown_but_not_averaged() {
+        let hi = TrendSample {
+            off_scale: vec![OffScale {
+                metric: Metric::Glucose,
+                comparator: Comparator::Above,
+            }],
+            ..glucose(hours_ago(2), 33.3, Band::Red)
+        };
+        let samples = vec![
+            glucose(hours_ago(4), 6.0, Band::Green),
+            hi,
+            glucose(hours_ago(1), 30.0, Band::MeasureAgain),
+            glucose(hours_ago(3), 8.0, Band::Green),
+        ];
+        let s = summarize(ReadingKind::BloodGlucose, &samples, 7, now());
+        assert_eq!(s.count, 4);
+        assert_eq!((s.band_counts.red, s.band_counts.measure_again), (1, 1));
+        let g = s.stats(Metric::Glucose).expect("stats");
+        assert_eq!((g.count, g.mean, g.min, g.max), (2, 7.0, 6.0, 8.0));
+        let pts = series(&samples, Metric::Glucose, hours_ago(48), now(), 100);
+        assert_eq!(pts.len(), 4);
+        assert_eq!(pts[2].comparator, Some(Comparator::Above));
+        assert!(
+            pts.iter()
+                .filter(|p| p.at != hours_ago(2))
+                .all(|p| p.comparator.is_none())
+        );
+        let daily = daily_means(&samples, Metric::Glucose, &TimeZone::UTC);
+        assert!(daily.iter().all(|(_, mean)| *mean == 7.0), "{daily:?}");
     }
 
     #[test]
@@ -761,6 +823,7 @@ mod tests {
                             at,
                             measurement: Measurement::BodyWeight { kg: value * 4.0 },
                             band,
+                            off_scale: Vec::new(),
                         }
                     }
                 })
@@ -820,7 +883,7 @@ mod tests {
             let pts = series(&samples, Metric::Glucose, from, to, max_points);
             prop_assert!(pts.len() <= max_points);
             prop_assert!(pts.windows(2).all(|w| w[0].at <= w[1].at));
-            prop_assert!(pts.iter().all(|p| p.band != Band::MeasureAgain && p.at >= from && p.at <= to));
+            prop_assert!(pts.iter().all(|p| p.at >= from && p.at <= to));
         }
 
         /// Counts add up, band counts sum to the count, the mean lies between min and

@@ -5,7 +5,13 @@
 //! Until it has, conservative defaults apply ([`ThresholdSet::default_for`]), each with
 //! its clinical source; see `docs/adr/0005-default-thresholds.md`. The result carries the
 //! band, the rule version that decided it and a short reason in Swedish and English.
-//! Poor measurement quality gives [`Band::MeasureAgain`], never red.
+//! Poor measurement quality gives [`Band::MeasureAgain`], never red (the values' own band
+//! is kept and shown, so a red value under a quality flag is never hidden). An irregular
+//! pulse is not poor quality but a [`Finding`] beside the band; a value a device could
+//! only bound ("HI") is triaged as the worst value it could be.
+//!
+//! [`triage_reading`] is the one entry point of every path that stores a reading: the
+//! reading, the thresholds in force and the patient's [`TriageHistory`] (ADR 0013).
 //!
 //! Band semantics: each metric has a *green* range and a wider *yellow* range, both
 //! inclusive. A value inside green is green; else inside yellow is yellow; else red. A
@@ -16,7 +22,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::domain::reading::{Measurement, Metric, QualityFlags, ReadingKind};
+pub use crate::domain::history::TriageHistory;
+use crate::domain::reading::{
+    Comparator, Measurement, Metric, NewReading, OffScale, QualityFlags, ReadingKind, comparator_of,
+};
 use crate::domain::text::{Lang, LocalizedText};
 
 /// The version of the built-in defaults; bump whenever a default below changes.
@@ -64,6 +73,15 @@ impl Band {
         Band::MeasureAgain,
         Band::NotAssessed,
     ];
+
+    /// The more severe of two bands.
+    fn max_severity(self, other: Band) -> Band {
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
+    }
 
     /// Severity for ordering the colours: green < yellow < red.
     fn severity(self) -> u8 {
@@ -207,6 +225,23 @@ impl Bands {
             Band::Red
         }
     }
+
+    /// The band of a value a device could only bound: the worst band of any value beyond
+    /// `limit` on the `comparator` side. A glucose meter's "HI" (above 33.3 mmol/L) is
+    /// red, because values above the yellow range exist beyond any limit.
+    pub fn classify_beyond(&self, limit: f64, comparator: Comparator) -> Band {
+        let (yellow_end, green_end) = match comparator {
+            Comparator::Above => (self.yellow.high, self.green.high),
+            Comparator::Below => (self.yellow.low, self.green.low),
+        };
+        if yellow_end.is_some() {
+            Band::Red
+        } else if green_end.is_some() {
+            Band::Yellow.max_severity(self.classify(limit))
+        } else {
+            self.classify(limit)
+        }
+    }
 }
 
 /// The thresholds for one metric.
@@ -269,6 +304,14 @@ pub struct ThresholdSet {
     pub metrics: Vec<MetricThreshold>,
     /// Weight-change rules (body weight only).
     pub weight_gain: Vec<WeightGainRule>,
+    /// The patient's personal best peak flow (L/min) the peak-flow zones were made from
+    /// ([`ThresholdSet::peak_flow_zones`]), if they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_best: Option<f64>,
+    /// The care team knows the patient has an arrhythmia (for example atrial
+    /// fibrillation): an irregular pulse is then only noted, never a reason to call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_arrhythmia: bool,
 }
 
 /// A threshold set that cannot be applied.
@@ -289,6 +332,9 @@ pub enum ThresholdError {
     /// A weight rule on another kind, or with a bad gain, window or band.
     #[error("a weight-gain rule is invalid")]
     InvalidWeightRule,
+    /// A personal best on another kind than peak flow, or not a positive number.
+    #[error("a personal best must be a positive peak flow")]
+    InvalidPersonalBest,
 }
 
 impl ThresholdSet {
@@ -327,6 +373,11 @@ impl ThresholdSet {
                 return Err(ThresholdError::InvalidWeightRule);
             }
         }
+        if let Some(best) = self.personal_best {
+            if self.kind != ReadingKind::PeakExpiratoryFlow || !best.is_finite() || best <= 0.0 {
+                return Err(ThresholdError::InvalidPersonalBest);
+            }
+        }
         Ok(())
     }
 
@@ -352,6 +403,8 @@ impl ThresholdSet {
                 ),
             }],
             weight_gain: Vec::new(),
+            personal_best: Some(personal_best),
+            known_arrhythmia: false,
         }
     }
 
@@ -456,16 +509,10 @@ impl ThresholdSet {
             rule,
             metrics,
             weight_gain,
+            personal_best: None,
+            known_arrhythmia: false,
         }
     }
-}
-
-/// What triage needs to know beyond the reading itself.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TriageContext {
-    /// Earlier body weights (time, kg) of the patient, for weight-gain rules. Only those
-    /// within the longest rule window before the reading matter; others are ignored.
-    pub recent_weights: Vec<(Timestamp, f64)>,
 }
 
 /// Why triage gave its band: stored as a code with parameters, rendered as text in the
@@ -529,6 +576,16 @@ pub enum TriageReason {
         /// True if the values alone would have been red.
         values_red: bool,
     },
+    /// A value beyond the device's measuring range (the meter showed "HI" or "LO"),
+    /// triaged as the worst value it could be.
+    BeyondDeviceRange {
+        /// The metric the device could only bound.
+        metric: Metric,
+        /// Above or below.
+        comparator: Comparator,
+        /// The device's limit.
+        limit: f64,
+    },
     /// Peak flow without a personal best.
     NoPersonalBest,
     /// A first weight: nothing to compare with.
@@ -562,6 +619,7 @@ impl TriageReason {
             TriageReason::WeightGain { .. } => "weight_gain",
             TriageReason::NoWeightGain { .. } => "no_weight_gain",
             TriageReason::PoorQuality { .. } => "poor_quality",
+            TriageReason::BeyondDeviceRange { .. } => "beyond_device_range",
             TriageReason::NoPersonalBest => "no_personal_best",
             TriageReason::NoEarlierWeight => "no_earlier_weight",
             TriageReason::NoTargets { .. } => "no_targets",
@@ -621,6 +679,23 @@ impl TriageReason {
                 }
                 reason
             }
+            TriageReason::BeyondDeviceRange {
+                metric,
+                comparator,
+                limit,
+            } => {
+                let label = metric.label();
+                let limit = fmt_limit(metric, limit);
+                let word = comparator.label();
+                let (sv, en) = match comparator {
+                    Comparator::Above => ("över", "above"),
+                    Comparator::Below => ("under", "below"),
+                };
+                LocalizedText::new(
+                    format!("{} {} {limit}: {sv} mätarens mätområde", label.sv, word.sv),
+                    format!("{} {} {limit}: {en} the device's range", label.en, word.en),
+                )
+            }
             TriageReason::NoPersonalBest => LocalizedText::new(
                 "Inget personligt bästa PEF-värde är satt; vården bedömer värdet",
                 "No personal best peak flow is set; your care team assesses the value",
@@ -632,6 +707,90 @@ impl TriageReason {
             TriageReason::NoTargets { kind } => LocalizedText::new(
                 format!("{} har inga målvärden", kind.label().sv),
                 format!("{} has no targets", kind.label().en),
+            ),
+        }
+    }
+}
+
+/// What the care team wants done about a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingAction {
+    /// Noted for the care team; nothing for the patient to do.
+    Note,
+    /// Measure again later today, to see whether it comes back.
+    MeasureAgainLater,
+    /// Contact the care unit (not urgent: within days, as the care plan says).
+    ContactCareUnit,
+}
+
+/// A clinical finding beside the band: something the device saw about the patient that
+/// the values alone do not say. Shown with its own symbol and text, never by colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "finding", rename_all = "snake_case")]
+pub enum Finding {
+    /// The device detected an irregular pulse (a possible sign of atrial fibrillation).
+    IrregularPulse {
+        /// Another reading within [`TriageHistory::IRREGULAR_PULSE_WINDOW`] before this
+        /// one had an irregular pulse too.
+        repeated: bool,
+        /// The care team has marked a known arrhythmia in the thresholds.
+        known_arrhythmia: bool,
+    },
+}
+
+impl Finding {
+    /// The finding's stable code (as stored and as sent to the region).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Finding::IrregularPulse {
+                known_arrhythmia: true,
+                ..
+            } => "irregular-pulse-known-arrhythmia",
+            Finding::IrregularPulse { repeated: true, .. } => "irregular-pulse-repeated",
+            Finding::IrregularPulse { .. } => "irregular-pulse",
+        }
+    }
+
+    /// A symbol for text displays (beside the band's symbol).
+    pub fn symbol(&self) -> &'static str {
+        match self {
+            Finding::IrregularPulse { .. } => "♥",
+        }
+    }
+
+    /// What to do about it.
+    pub fn action(&self) -> FindingAction {
+        match *self {
+            Finding::IrregularPulse {
+                known_arrhythmia: true,
+                ..
+            } => FindingAction::Note,
+            Finding::IrregularPulse { repeated: true, .. } => FindingAction::ContactCareUnit,
+            Finding::IrregularPulse { .. } => FindingAction::MeasureAgainLater,
+        }
+    }
+
+    /// The finding and what to do, for the patient (Swedish and English).
+    pub fn text(&self) -> LocalizedText {
+        match self.action() {
+            FindingAction::Note => LocalizedText::new(
+                "Oregelbunden puls, som din vårdenhet känner till.",
+                "Irregular pulse, which your care unit knows about.",
+            ),
+            FindingAction::MeasureAgainLater => LocalizedText::new(
+                "Mätaren upptäckte oregelbunden puls. Mät igen senare i dag i lugn och ro; \
+                 kommer det tillbaka, kontakta din vårdenhet.",
+                "The device detected an irregular pulse. Measure again later today at rest; \
+                 if it comes back, contact your care unit.",
+            ),
+            FindingAction::ContactCareUnit => LocalizedText::new(
+                "Oregelbunden puls igen inom en vecka. Kontakta din vårdenhet de närmaste \
+                 dagarna, så att de kan kontrollera hjärtrytmen. Vid bröstsmärta, \
+                 andnöd eller svimning, ring 112.",
+                "Irregular pulse again within a week. Contact your care unit in the next few \
+                 days so they can check your heart rhythm. With chest pain, breathlessness \
+                 or fainting, call 112.",
             ),
         }
     }
@@ -651,12 +810,38 @@ pub struct TriageResult {
     pub metric: Option<Metric>,
     /// Why (names limits, never the value); see [`TriageResult::reason_text`].
     pub reason: TriageReason,
+    /// Findings beside the band (an irregular pulse).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 impl TriageResult {
-    /// The advice for the band.
+    /// The advice for the band. A value that was red under a quality flag gets the red
+    /// advice too, so a red value is never hidden behind "measure again"; a finding that
+    /// asks for contact adds its own text.
     pub fn advice(&self) -> LocalizedText {
-        self.band.advice()
+        let mut advice = self.band.advice();
+        if self.band == Band::MeasureAgain && self.value_band == Band::Red {
+            let red = Band::Red.advice();
+            advice.sv.push_str(&format!(
+                " Är värdet lika avvikande igen: {}",
+                lower_first(&red.sv)
+            ));
+            advice.en.push_str(&format!(
+                " If the value is as abnormal again: {}",
+                lower_first(&red.en)
+            ));
+        }
+        for f in &self.findings {
+            if f.action() != FindingAction::Note {
+                let text = f.text();
+                advice.sv.push(' ');
+                advice.sv.push_str(&text.sv);
+                advice.en.push(' ');
+                advice.en.push_str(&text.en);
+            }
+        }
+        advice
     }
 
     /// The reason in Swedish and English.
@@ -667,6 +852,20 @@ impl TriageResult {
     /// The reason in `lang`.
     pub fn reason_in(&self, lang: Lang) -> String {
         self.reason.text().get(lang).to_owned()
+    }
+
+    /// True if the values were red, whatever the band shown: the care team's list of
+    /// red readings includes a red value under a quality flag.
+    pub fn values_red(&self) -> bool {
+        self.value_band == Band::Red
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -713,11 +912,6 @@ fn quality_reason(q: &QualityFlags) -> LocalizedText {
         "you moved during the measurement",
     );
     add(
-        q.irregular_pulse,
-        "oregelbunden puls upptäcktes",
-        "an irregular pulse was detected",
-    );
-    add(
         q.improper_position,
         "fel mätställning",
         "the measuring position was wrong",
@@ -743,17 +937,49 @@ fn quality_reason(q: &QualityFlags) -> LocalizedText {
     )
 }
 
-/// Triage of one measurement. Pure: the caller supplies thresholds and context.
-///
-/// The worst band over the measurement's metrics decides; the first metric (in the
-/// kind's order) with that band gives the reason. Poor quality turns any band into
-/// [`Band::MeasureAgain`], keeping the values' own band in `value_band`.
+/// Triage of a reading as every path into the store calls it: `add`, `import`, a
+/// device import, a correction and the device preview (ADR 0013). `history` holds the
+/// patient's readings measured before this one (the store's and, in a batch, the
+/// earlier ones of the batch); the thresholds are those in force.
+pub fn triage_reading(
+    new: &NewReading,
+    thresholds: &ThresholdSet,
+    history: &TriageHistory,
+) -> TriageResult {
+    triage_bounded(
+        &new.measurement,
+        &new.off_scale,
+        new.effective_at,
+        &new.quality,
+        thresholds,
+        history,
+    )
+}
+
+/// Triage of one measurement whose values are all exact. Pure: the caller supplies
+/// thresholds and history. See [`triage_reading`].
 pub fn triage(
     measurement: &Measurement,
     effective_at: Timestamp,
     quality: &QualityFlags,
     thresholds: &ThresholdSet,
-    context: &TriageContext,
+    history: &TriageHistory,
+) -> TriageResult {
+    triage_bounded(measurement, &[], effective_at, quality, thresholds, history)
+}
+
+/// The worst band over the measurement's metrics decides; the first metric (in the
+/// kind's order) with that band gives the reason. A value the device could only bound
+/// gets the worst band it could have. Poor quality turns any band into
+/// [`Band::MeasureAgain`], keeping the values' own band in `value_band`. An irregular
+/// pulse adds a [`Finding`] and leaves the band to the values.
+fn triage_bounded(
+    measurement: &Measurement,
+    off_scale: &[OffScale],
+    effective_at: Timestamp,
+    quality: &QualityFlags,
+    thresholds: &ThresholdSet,
+    history: &TriageHistory,
 ) -> TriageResult {
     let kind = measurement.kind();
     let mut worst: Option<(Band, Metric, TriageReason)> = None;
@@ -767,26 +993,36 @@ pub fn triage(
     };
 
     for (metric, value) in measurement.values() {
-        if let Some(bands) = thresholds.for_metric(metric) {
-            let band = bands.classify(value);
-            let reason = metric_reason(metric, bands, band, value)
-                .unwrap_or(TriageReason::WithinTargets { kind });
-            consider(band, metric, reason);
+        let Some(bands) = thresholds.for_metric(metric) else {
+            continue;
+        };
+        match comparator_of(off_scale, metric) {
+            Some(comparator) => {
+                let band = bands.classify_beyond(value, comparator);
+                let reason = TriageReason::BeyondDeviceRange {
+                    metric,
+                    comparator,
+                    limit: value,
+                };
+                consider(band, metric, reason);
+            }
+            None => {
+                let band = bands.classify(value);
+                let reason = metric_reason(metric, bands, band, value)
+                    .unwrap_or(TriageReason::WithinTargets { kind });
+                consider(band, metric, reason);
+            }
         }
     }
 
-    if let Measurement::BodyWeight { kg } = *measurement {
+    // A weight the scale could only bound says nothing exact about a gain.
+    let exact_weight = comparator_of(off_scale, Metric::Weight).is_none();
+    if let (Measurement::BodyWeight { kg }, true) = (*measurement, exact_weight) {
         for rule in &thresholds.weight_gain {
             let since = effective_at - SignedDuration::from_hours(24 * i64::from(rule.over_days));
-            let lowest = context
-                .recent_weights
-                .iter()
-                .filter(|(t, _)| *t >= since && *t < effective_at)
-                .map(|(_, w)| *w)
-                .fold(None, |acc: Option<f64>, w| {
-                    Some(acc.map_or(w, |a| a.min(w)))
-                });
-            let Some(lowest) = lowest else { continue };
+            let Some(lowest) = history.lowest_weight(since, effective_at) else {
+                continue;
+            };
             let (max_gain_kg, days) = (rule.max_gain_kg, rule.over_days);
             if kg - lowest > rule.max_gain_kg {
                 consider(
@@ -813,6 +1049,15 @@ pub fn triage(
         (Band::NotAssessed, kind.metrics()[0], reason)
     });
 
+    let mut findings = Vec::new();
+    if quality.irregular_pulse {
+        let since = effective_at - TriageHistory::IRREGULAR_PULSE_WINDOW;
+        findings.push(Finding::IrregularPulse {
+            repeated: history.irregular_pulses(since, effective_at) > 0,
+            known_arrhythmia: thresholds.known_arrhythmia,
+        });
+    }
+
     if quality.is_poor() {
         return TriageResult {
             band: Band::MeasureAgain,
@@ -823,6 +1068,7 @@ pub fn triage(
                 flags: *quality,
                 values_red: value_band == Band::Red,
             },
+            findings,
         };
     }
 
@@ -832,6 +1078,7 @@ pub fn triage(
         rule: thresholds.rule,
         metric: Some(metric),
         reason,
+        findings,
     }
 }
 
@@ -897,7 +1144,7 @@ mod tests {
             at(),
             &QualityFlags::GOOD,
             &ThresholdSet::default_for(m.kind()),
-            &TriageContext::default(),
+            &TriageHistory::default(),
         )
         .band
     }
@@ -1029,7 +1276,7 @@ mod tests {
             at(),
             &QualityFlags::GOOD,
             &ThresholdSet::default_for(ReadingKind::BloodPressure),
-            &TriageContext::default(),
+            &TriageHistory::default(),
         );
         assert_eq!(r.band, Band::Red);
         assert_eq!(r.metric, Some(Metric::Diastolic));
@@ -1048,7 +1295,7 @@ mod tests {
             at(),
             &QualityFlags::GOOD,
             &ThresholdSet::default_for(ReadingKind::BloodPressure),
-            &TriageContext::default(),
+            &TriageHistory::default(),
         );
         assert_eq!(green.reason_text().sv, "Blodtryck inom målvärdena");
         assert_eq!(green.reason_text().en, "Blood pressure within targets");
@@ -1065,7 +1312,7 @@ mod tests {
             at(),
             &q,
             &ThresholdSet::default_for(ReadingKind::BloodPressure),
-            &TriageContext::default(),
+            &TriageHistory::default(),
         );
         assert_eq!(r.band, Band::MeasureAgain);
         assert_eq!(r.value_band, Band::Red);
@@ -1094,6 +1341,8 @@ mod tests {
                 bands: Bands::new(Range::between(110.0, 150.0), Range::between(95.0, 170.0)),
             }],
             weight_gain: vec![],
+            personal_best: None,
+            known_arrhythmia: false,
         };
         assert_eq!(set.validate(), Ok(()));
         let r = triage(
@@ -1101,7 +1350,7 @@ mod tests {
             at(),
             &QualityFlags::GOOD,
             &set,
-            &TriageContext::default(),
+            &TriageHistory::default(),
         );
         // Diastolic has no care-team threshold, so only systolic is assessed.
         assert_eq!(r.band, Band::Green);
@@ -1112,13 +1361,18 @@ mod tests {
     fn weight_gain_over_three_days() {
         let set = ThresholdSet::default_for(ReadingKind::BodyWeight);
         let day = SignedDuration::from_hours(24);
-        let ctx = TriageContext {
-            recent_weights: vec![
-                (at() - day * 4, 70.0),
-                (at() - day * 2, 80.0),
-                (at() - day, 81.0),
-            ],
-        };
+        let mut ctx = TriageHistory::new();
+        for (n, (t, kg)) in [
+            (at() - day * 4, 70.0),
+            (at() - day * 2, 80.0),
+            (at() - day, 81.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = crate::domain::reading::ReadingId(uuid::Uuid::from_u128(n as u128));
+            ctx.add(id, &Measurement::BodyWeight { kg }, t, &QualityFlags::GOOD);
+        }
         let w = |kg| {
             triage(
                 &Measurement::BodyWeight { kg },
@@ -1131,6 +1385,211 @@ mod tests {
         };
         assert_eq!(w(82.0), Band::Green); // +2.0 kg on the lowest in 3 days (80): not more than 2.
         assert_eq!(w(82.1), Band::Yellow);
+    }
+
+    fn irregular(repeat_days_ago: Option<i64>) -> TriageHistory {
+        let mut h = TriageHistory::new();
+        if let Some(days) = repeat_days_ago {
+            let id = crate::domain::reading::ReadingId(uuid::Uuid::from_u128(7));
+            let q = QualityFlags {
+                irregular_pulse: true,
+                ..QualityFlags::GOOD
+            };
+            h.add(
+                id,
+                &bp(128.0, 80.0),
+                at() - SignedDuration::from_hours(24 * days),
+                &q,
+            );
+        }
+        h
+    }
+
+    /// Irregular pulse is a finding beside the values' band, never "measure again";
+    /// repeated within a week it asks for contact unless the arrhythmia is known.
+    #[test]
+    fn irregular_pulse_is_a_finding_not_a_quality_failure() {
+        use FindingAction::*;
+        let flags = |irregular: bool, loose: bool| QualityFlags {
+            irregular_pulse: irregular,
+            cuff_fit_poor: loose,
+            ..QualityFlags::GOOD
+        };
+        let mut known = ThresholdSet::default_for(ReadingKind::BloodPressure);
+        known.known_arrhythmia = true;
+        let default = ThresholdSet::default_for(ReadingKind::BloodPressure);
+        // (values, flags, earlier irregular pulse N days ago, thresholds) →
+        // (band, value band, finding action)
+        let table: Vec<(
+            Measurement,
+            QualityFlags,
+            Option<i64>,
+            &ThresholdSet,
+            Band,
+            Band,
+            Option<FindingAction>,
+        )> = vec![
+            (
+                bp(120.0, 75.0),
+                flags(true, false),
+                None,
+                &default,
+                Band::Green,
+                Band::Green,
+                Some(MeasureAgainLater),
+            ),
+            (
+                bp(150.0, 95.0),
+                flags(true, false),
+                None,
+                &default,
+                Band::Yellow,
+                Band::Yellow,
+                Some(MeasureAgainLater),
+            ),
+            (
+                bp(190.0, 95.0),
+                flags(true, false),
+                None,
+                &default,
+                Band::Red,
+                Band::Red,
+                Some(MeasureAgainLater),
+            ),
+            (
+                bp(120.0, 75.0),
+                flags(true, false),
+                Some(3),
+                &default,
+                Band::Green,
+                Band::Green,
+                Some(ContactCareUnit),
+            ),
+            (
+                bp(120.0, 75.0),
+                flags(true, false),
+                Some(8),
+                &default,
+                Band::Green,
+                Band::Green,
+                Some(MeasureAgainLater),
+            ),
+            (
+                bp(120.0, 75.0),
+                flags(true, false),
+                Some(3),
+                &known,
+                Band::Green,
+                Band::Green,
+                Some(Note),
+            ),
+            (
+                bp(190.0, 95.0),
+                flags(true, false),
+                Some(3),
+                &known,
+                Band::Red,
+                Band::Red,
+                Some(Note),
+            ),
+            // A real quality flag still asks for a new measurement; the finding stays.
+            (
+                bp(190.0, 95.0),
+                flags(true, true),
+                Some(3),
+                &default,
+                Band::MeasureAgain,
+                Band::Red,
+                Some(ContactCareUnit),
+            ),
+            (
+                bp(190.0, 95.0),
+                flags(false, true),
+                None,
+                &default,
+                Band::MeasureAgain,
+                Band::Red,
+                None,
+            ),
+            (
+                bp(120.0, 75.0),
+                flags(false, false),
+                Some(1),
+                &default,
+                Band::Green,
+                Band::Green,
+                None,
+            ),
+        ];
+        for (i, (m, q, earlier, set, band, value_band, action)) in table.into_iter().enumerate() {
+            let r = triage(&m, at(), &q, set, &irregular(earlier));
+            assert_eq!((r.band, r.value_band), (band, value_band), "row {i}");
+            assert_eq!(r.findings.first().map(Finding::action), action, "row {i}");
+            if action == Some(ContactCareUnit) {
+                assert!(r.advice().sv.contains("Kontakta din vårdenhet"), "row {i}");
+                assert!(r.advice().en.contains("Contact your care unit"), "row {i}");
+            }
+            if q.is_poor() {
+                assert!(!r.reason_text().en.contains("irregular"), "row {i}");
+            }
+        }
+    }
+
+    /// A red value under a quality flag keeps the red advice beside "measure again".
+    #[test]
+    fn a_red_value_under_a_quality_flag_is_not_hidden() {
+        let q = QualityFlags {
+            body_movement: true,
+            ..QualityFlags::GOOD
+        };
+        let set = ThresholdSet::default_for(ReadingKind::BloodPressure);
+        let red = triage(&bp(200.0, 95.0), at(), &q, &set, &TriageHistory::new());
+        assert!(red.values_red());
+        assert!(red.advice().sv.contains("ring 1177"), "{}", red.advice().sv);
+        assert!(red.advice().en.contains("call 1177"), "{}", red.advice().en);
+        let green = triage(&bp(120.0, 75.0), at(), &q, &set, &TriageHistory::new());
+        assert!(!green.values_red());
+        assert!(!green.advice().en.contains("1177"));
+    }
+
+    /// A value a device could only bound is triaged as the worst value it could be.
+    #[test]
+    fn off_scale_values_take_the_worst_band_beyond_the_limit() {
+        let g = |v: f64, c: Comparator| {
+            let new = NewReading {
+                off_scale: vec![OffScale {
+                    metric: Metric::Glucose,
+                    comparator: c,
+                }],
+                ..NewReading::manual(
+                    Measurement::BloodGlucose { mmol_per_l: v },
+                    at(),
+                    jiff::tz::Offset::UTC,
+                )
+            };
+            triage_reading(
+                &new,
+                &ThresholdSet::default_for(ReadingKind::BloodGlucose),
+                &TriageHistory::new(),
+            )
+        };
+        let hi = g(33.3, Comparator::Above);
+        assert_eq!(hi.band, Band::Red);
+        assert_eq!(hi.reason.code(), "beyond_device_range");
+        assert!(
+            hi.reason_text().sv.contains("över 33.3 mmol/L"),
+            "{}",
+            hi.reason_text().sv
+        );
+        assert_eq!(g(1.1, Comparator::Below).band, Band::Red);
+        // Even a limit inside the targets: "above 5.0" may be far above.
+        assert_eq!(g(5.0, Comparator::Above).band, Band::Red);
+        // Bands without an upper end: above the green start is at worst yellow…
+        let open = Bands::new(Range::at_least(400.0), Range::at_least(250.0));
+        assert_eq!(open.classify_beyond(300.0, Comparator::Above), Band::Yellow);
+        assert_eq!(open.classify_beyond(450.0, Comparator::Above), Band::Green);
+        // …and below any limit lies red.
+        assert_eq!(open.classify_beyond(450.0, Comparator::Below), Band::Red);
     }
 
     #[test]
@@ -1149,7 +1608,7 @@ mod tests {
                 at(),
                 &QualityFlags::GOOD,
                 &set,
-                &TriageContext::default(),
+                &TriageHistory::default(),
             )
             .band
         };
@@ -1210,7 +1669,7 @@ mod tests {
         fn reasons_do_not_echo_the_value(s in 181.0f64..299.0) {
             let s = (s * 10.0).round() / 10.0 + 0.03; // a value no limit can equal
             let r = triage(&bp(s, 80.0), at(), &QualityFlags::GOOD,
-                &ThresholdSet::default_for(ReadingKind::BloodPressure), &TriageContext::default());
+                &ThresholdSet::default_for(ReadingKind::BloodPressure), &TriageHistory::default());
             let shown = format!("{s:.0}");
             prop_assert!(!r.reason_text().sv.contains(&shown) || shown == "179");
         }

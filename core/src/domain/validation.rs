@@ -34,6 +34,10 @@ pub enum Field {
     Note,
     /// The device source.
     Source,
+    /// The list of values the device could only bound.
+    OffScale,
+    /// A glucose meter's context.
+    GlucoseContext,
 }
 
 /// What is wrong with a field.
@@ -66,6 +70,8 @@ pub enum Problem {
     ControlCharacters,
     /// A device reading without a device identifier.
     MissingDeviceId,
+    /// It names a value or a kind this reading does not have, or a value twice.
+    NotOfThisReading,
 }
 
 /// One problem with one field.
@@ -86,6 +92,8 @@ impl FieldError {
             Field::UtcOffset => LocalizedText::new("Tidszonen", "The time zone"),
             Field::Note => LocalizedText::new("Anteckningen", "The note"),
             Field::Source => LocalizedText::new("Mätaren", "The device"),
+            Field::OffScale => LocalizedText::new("Mätområdet", "The measuring range"),
+            Field::GlucoseContext => LocalizedText::new("Måltidsuppgiften", "The meal context"),
         };
         let unit = match self.field {
             Field::Value(m) => m.unit_label(),
@@ -121,6 +129,10 @@ impl FieldError {
             Problem::MissingDeviceId => (
                 "saknar identitet".to_owned(),
                 "has no identifier".to_owned(),
+            ),
+            Problem::NotOfThisReading => (
+                "hör inte till den här mätningen".to_owned(),
+                "does not belong to this reading".to_owned(),
             ),
         };
         LocalizedText::new(
@@ -191,6 +203,42 @@ pub fn validate(reading: &NewReading, now: Timestamp) -> Result<(), ValidationEr
             push(
                 Field::Value(Metric::Diastolic),
                 Problem::DiastolicNotBelowSystolic,
+            );
+        }
+    }
+
+    let values = reading.measurement.values();
+    for (i, o) in reading.off_scale.iter().enumerate() {
+        let twice = reading.off_scale[..i].iter().any(|p| p.metric == o.metric);
+        if twice || !values.iter().any(|(m, _)| *m == o.metric) {
+            push(Field::OffScale, Problem::NotOfThisReading);
+            break;
+        }
+    }
+    if let Some(c) = &reading.glucose_context {
+        if reading.measurement.kind() != crate::domain::reading::ReadingKind::BloodGlucose {
+            push(Field::GlucoseContext, Problem::NotOfThisReading);
+        }
+        if c.hba1c_percent
+            .is_some_and(|v| !(v.is_finite() && (2.0..=25.0).contains(&v)))
+        {
+            push(
+                Field::GlucoseContext,
+                Problem::OutOfRange {
+                    min: 2.0,
+                    max: 25.0,
+                },
+            );
+        }
+        if c.insulin
+            .is_some_and(|i| !(i.amount.is_finite() && (0.0..=10_000.0).contains(&i.amount)))
+        {
+            push(
+                Field::GlucoseContext,
+                Problem::OutOfRange {
+                    min: 0.0,
+                    max: 10_000.0,
+                },
             );
         }
     }

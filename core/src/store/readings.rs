@@ -7,12 +7,13 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::glucose_context::GlucoseContext;
 use crate::domain::reading::{
-    Measurement, Metric, QualityFlags, Reading, ReadingId, ReadingKind, Source,
+    Measurement, Metric, OffScale, QualityFlags, Reading, ReadingId, ReadingKind, Source,
 };
 use crate::domain::schedule::MeasurementSchedule;
 use crate::domain::triage::{
-    Band, RuleVersion, ThresholdOrigin, ThresholdSet, TriageReason, TriageResult,
+    Band, Finding, RuleVersion, ThresholdOrigin, ThresholdSet, TriageReason, TriageResult,
 };
 use crate::store::crypto::Cipher;
 use crate::store::{StoreError, open_json, seal_json};
@@ -46,6 +47,10 @@ struct Body {
     source: Source,
     #[serde(rename = "q", default, skip_serializing_if = "is_good")]
     quality: QualityFlags,
+    #[serde(rename = "x", default, skip_serializing_if = "Vec::is_empty")]
+    off_scale: Vec<OffScale>,
+    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
+    glucose_context: Option<GlucoseContext>,
     #[serde(
         rename = "r",
         with = "jiff::fmt::serde::timestamp::nanosecond::required"
@@ -68,6 +73,8 @@ struct StoredTriage {
     metric: Option<Metric>,
     #[serde(rename = "r")]
     reason: TriageReason,
+    #[serde(rename = "f", default, skip_serializing_if = "Vec::is_empty")]
+    findings: Vec<Finding>,
 }
 
 impl From<&TriageResult> for StoredTriage {
@@ -79,6 +86,7 @@ impl From<&TriageResult> for StoredTriage {
             version: t.rule.version,
             metric: t.metric,
             reason: t.reason.clone(),
+            findings: t.findings.clone(),
         }
     }
 }
@@ -94,6 +102,7 @@ impl From<StoredTriage> for TriageResult {
             },
             metric: t.metric,
             reason: t.reason,
+            findings: t.findings,
         }
     }
 }
@@ -111,7 +120,7 @@ fn is_manual(s: &Source) -> bool {
 }
 
 fn is_good(q: &QualityFlags) -> bool {
-    !q.is_poor()
+    !q.any()
 }
 
 /// A reading sealed for storage: every patient value encrypted, ready to insert. Sealing
@@ -135,6 +144,8 @@ pub fn seal(cipher: &Cipher, r: &Reading) -> Result<SealedReading, StoreError> {
         utc_offset_seconds: r.utc_offset_seconds,
         source: r.source.clone(),
         quality: r.quality,
+        off_scale: r.off_scale.clone(),
+        glucose_context: r.glucose_context,
         recorded_at: r.recorded_at,
     };
     let body = seal_json(cipher, "readings", "body", &id, &body)?;
@@ -228,6 +239,8 @@ pub(crate) fn decode(
             utc_offset_seconds: body.utc_offset_seconds,
             source: body.source,
             quality: body.quality,
+            off_scale: body.off_scale,
+            glucose_context: body.glucose_context,
             note,
             recorded_at: body.recorded_at,
             triage,

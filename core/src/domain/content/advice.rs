@@ -136,7 +136,7 @@ mod tests {
 
     use super::*;
     use crate::domain::reading::{Measurement, QualityFlags};
-    use crate::domain::triage::{ThresholdSet, TriageContext, triage};
+    use crate::domain::triage::{ThresholdSet, TriageHistory, triage};
 
     fn code(s: &str) -> AdviceCode {
         AdviceCode::parse(s).expect("valid code")
@@ -149,7 +149,7 @@ mod tests {
             at,
             &quality,
             &ThresholdSet::default_for(m.kind()),
-            &TriageContext::default(),
+            &TriageHistory::default(),
         );
         advice_code(m.kind(), &result)
     }

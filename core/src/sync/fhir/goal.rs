@@ -11,6 +11,13 @@
 //!   extension `https://nara.se/fhir/StructureDefinition/band`; red is outside yellow;
 //! - weight-gain rules (heart failure) in the complex extension
 //!   `https://nara.se/fhir/StructureDefinition/weight-gain-rule` on the Goal;
+//! - peak flow: the patient's personal best in the extension
+//!   `https://nara.se/fhir/StructureDefinition/personal-best` (valueQuantity, L/min) on
+//!   the peak-flow Goal, from which the zones follow (green ≥ 80 %, yellow ≥ 50 %, red
+//!   below; GINA, NAEPP EPR-3); such a Goal has no targets of its own;
+//! - a known arrhythmia (atrial fibrillation) in the extension
+//!   `https://nara.se/fhir/StructureDefinition/known-arrhythmia` (valueBoolean) on the
+//!   blood-pressure or heart-rate Goal: an irregular pulse is then only noted;
 //! - the rule version is `meta.versionId` (a number), else `meta.lastUpdated` in Unix
 //!   seconds.
 //!
@@ -38,6 +45,11 @@ pub const EXT_BAND: &str = "https://nara.se/fhir/StructureDefinition/band";
 /// Complex extension on `Goal`: a weight-gain rule, with `maxGain` (valueQuantity, kg),
 /// `days` (valueInteger) and `band` (valueCode `yellow` | `red`).
 pub const EXT_WEIGHT_GAIN_RULE: &str = "https://nara.se/fhir/StructureDefinition/weight-gain-rule";
+
+/// Extension on a peak-flow `Goal` (valueQuantity, L/min): the personal best.
+pub const EXT_PERSONAL_BEST: &str = "https://nara.se/fhir/StructureDefinition/personal-best";
+/// Extension on a `Goal` (valueBoolean): the care team knows of an arrhythmia.
+pub const EXT_KNOWN_ARRHYTHMIA: &str = "https://nara.se/fhir/StructureDefinition/known-arrhythmia";
 
 /// A Goal as downloaded: which kind it is for and, if it is active, its thresholds.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +117,13 @@ fn range(metric: Metric, r: &BandRange) -> Result<Range, FhirError> {
 /// server's to assign.
 pub fn goal_from_thresholds(set: &ThresholdSet, patient: &PatientId) -> Result<Goal, FhirError> {
     let mut target = Vec::new();
-    for t in &set.metrics {
+    // Zones from a personal best are written as the personal best alone.
+    let metrics: &[MetricThreshold] = if set.personal_best.is_some() {
+        &[]
+    } else {
+        &set.metrics
+    };
+    for t in metrics {
         for (band, r) in [
             (Band::Green, &t.bands.green),
             (Band::Yellow, &t.bands.yellow),
@@ -117,7 +135,7 @@ pub fn goal_from_thresholds(set: &ThresholdSet, patient: &PatientId) -> Result<G
             });
         }
     }
-    let extension = set
+    let mut extension: Vec<Extension> = set
         .weight_gain
         .iter()
         .map(|w| {
@@ -137,6 +155,18 @@ pub fn goal_from_thresholds(set: &ThresholdSet, patient: &PatientId) -> Result<G
             })
         })
         .collect::<Result<_, FhirError>>()?;
+    if let Some(best) = set.personal_best {
+        extension.push(Extension {
+            url: EXT_PERSONAL_BEST.to_owned(),
+            value: ExtensionValue::Quantity(Quantity::metric(Metric::PeakFlow, best)?),
+        });
+    }
+    if set.known_arrhythmia {
+        extension.push(Extension {
+            url: EXT_KNOWN_ARRHYTHMIA.to_owned(),
+            value: ExtensionValue::Boolean(true),
+        });
+    }
     let label = set.kind.label();
     Ok(Goal {
         extension,
@@ -380,15 +410,53 @@ pub fn thresholds_from_goal(
     for (p, e) in doc.extensions(goal, EXT_WEIGHT_GAIN_RULE, "")? {
         weight_gain.push(weight_rule(&doc, e, &p)?);
     }
-    let set = ThresholdSet {
-        kind,
-        rule: RuleVersion {
-            origin: ThresholdOrigin::CareTeam,
-            version,
-        },
-        metrics,
-        weight_gain,
+    let rule = RuleVersion {
+        origin: ThresholdOrigin::CareTeam,
+        version,
     };
+    let personal_best = match doc.extension(goal, EXT_PERSONAL_BEST, "")? {
+        Some((p, e)) => Some(
+            quantity(&doc, e, "valueQuantity", &p, Metric::PeakFlow.ucum())?
+                .ok_or_else(|| doc.err(join(&p, "valueQuantity"), Problem::Missing))?,
+        ),
+        None => None,
+    };
+    let known_arrhythmia = match doc.extension(goal, EXT_KNOWN_ARRHYTHMIA, "")? {
+        Some((p, e)) => doc
+            .req(e, "valueBoolean", &p)?
+            .as_bool()
+            .ok_or_else(|| doc.err(join(&p, "valueBoolean"), Problem::Invalid))?,
+        None => false,
+    };
+    let mut set = match personal_best {
+        Some(best) => {
+            if kind != ReadingKind::PeakExpiratoryFlow || !metrics.is_empty() {
+                // A personal best on another kind, or beside explicit targets: which
+                // should decide is not ours to guess.
+                return Err(doc.err(
+                    format!("extension[url={EXT_PERSONAL_BEST}]"),
+                    Problem::Unsupported,
+                ));
+            }
+            if !(best.is_finite() && best > 0.0) {
+                return Err(doc.err(
+                    format!("extension[url={EXT_PERSONAL_BEST}].valueQuantity.value"),
+                    Problem::Invalid,
+                ));
+            }
+            ThresholdSet::peak_flow_zones(best, rule)
+        }
+        None => ThresholdSet {
+            kind,
+            rule,
+            metrics,
+            weight_gain: Vec::new(),
+            personal_best: None,
+            known_arrhythmia: false,
+        },
+    };
+    set.weight_gain = weight_gain;
+    set.known_arrhythmia = known_arrhythmia;
     set.validate()
         .map_err(|e| doc.err("target", Problem::Thresholds(e)))?;
     Ok(downloaded(Some(set)))

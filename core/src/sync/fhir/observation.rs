@@ -5,7 +5,11 @@
 //! reading's client id as the business identifier (so a retried upload is recognised),
 //! the time as the patient's clock showed it (with its UTC offset), triage as
 //! `interpretation` plus Nära extensions, the device as a logical reference, and the
-//! patient's note as an `Annotation`.
+//! patient's note as an `Annotation`. A value the device could only bound ("HI") carries
+//! `Quantity.comparator` and the off-scale interpretation; a glucose meter's context
+//! (meal, tester, health, insulin) goes as components coded in the ISO/IEEE 11073-10101
+//! nomenclature (MDC) that the Bluetooth glucose profile comes from, HbA1c with LOINC
+//! 4548-4; clinical findings (an irregular pulse) as the `triage-finding` extension.
 //!
 //! A correction never edits what was sent: it is a new Observation (its own identifier)
 //! with status `amended` and a `replaces` extension naming the old one; the old one is
@@ -17,8 +21,12 @@
 
 use serde::Serialize;
 
+use crate::domain::glucose_context::{
+    AmountUnit, GlucoseContext, HealthState, InsulinKind, MealRelation, Tester,
+};
 use crate::domain::reading::{
-    Measurement, Metric, QualityFlags, Reading, ReadingId, ReadingKind, Source,
+    Comparator, LOINC_SYSTEM, Measurement, Metric, OffScale, QualityFlags, Reading, ReadingId,
+    ReadingKind, Source, comparator_of,
 };
 use crate::domain::triage::{Band, TriageReason, TriageResult};
 use crate::sync::fhir::types::{
@@ -42,6 +50,12 @@ pub const EXT_TRIAGE_VALUE_BAND: &str =
 pub const EXT_TRIAGE_RULE: &str = "https://nara.se/fhir/StructureDefinition/triage-rule";
 /// Extension (valueCode): why, e.g. `above_target` (the core's `TriageReason::code`).
 pub const EXT_TRIAGE_REASON: &str = "https://nara.se/fhir/StructureDefinition/triage-reason";
+/// Extension (valueCode, repeating): a clinical finding beside the band
+/// (`irregular-pulse`, `irregular-pulse-repeated`, `irregular-pulse-known-arrhythmia`).
+pub const EXT_TRIAGE_FINDING: &str = "https://nara.se/fhir/StructureDefinition/triage-finding";
+/// The ISO/IEEE 11073-10101 nomenclature (MDC), as the HL7 Personal Health Device IG
+/// names it.
+pub const MDC_SYSTEM: &str = "urn:iso:std:iso:11073:10101";
 /// Extension (valueCode, repeating): a measurement-quality flag.
 pub const EXT_MEASUREMENT_QUALITY: &str =
     "https://nara.se/fhir/StructureDefinition/measurement-quality";
@@ -66,10 +80,14 @@ pub enum ObservationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Component {
-    /// The component's LOINC code.
+    /// The component's code (LOINC, or MDC for a glucose meter's context).
     pub code: CodeableConcept,
-    /// Its value.
-    pub value_quantity: Quantity,
+    /// Its value, if a quantity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_quantity: Option<Quantity>,
+    /// Its value, if coded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_codeable_concept: Option<CodeableConcept>,
 }
 
 /// A FHIR R4 `Observation` as Nära writes it (only the elements Nära uses).
@@ -218,7 +236,37 @@ pub fn interpretation(triage: &TriageResult) -> Vec<(&'static str, &'static str)
     const LL: (&str, &str) = ("LL", "Critical low");
     const AA: (&str, &str) = ("AA", "Critical abnormal");
     const U: (&str, &str) = ("U", "Significant change up");
+    const OFF_HIGH: (&str, &str) = (">", "Off scale high");
+    const OFF_LOW: (&str, &str) = ("<", "Off scale low");
     match (triage.band, &triage.reason) {
+        (
+            Band::Red,
+            TriageReason::BeyondDeviceRange {
+                comparator: Comparator::Above,
+                ..
+            },
+        ) => vec![HH, OFF_HIGH],
+        (
+            Band::Red,
+            TriageReason::BeyondDeviceRange {
+                comparator: Comparator::Below,
+                ..
+            },
+        ) => vec![LL, OFF_LOW],
+        (
+            _,
+            TriageReason::BeyondDeviceRange {
+                comparator: Comparator::Above,
+                ..
+            },
+        ) => vec![A, OFF_HIGH],
+        (
+            _,
+            TriageReason::BeyondDeviceRange {
+                comparator: Comparator::Below,
+                ..
+            },
+        ) => vec![A, OFF_LOW],
         (Band::Green, _) => vec![N],
         (Band::Yellow, TriageReason::AboveTarget { .. }) => vec![H],
         (Band::Yellow, TriageReason::BelowTarget { .. }) => vec![L],
@@ -258,6 +306,12 @@ fn triage_extensions(triage: &TriageResult) -> Vec<Extension> {
     }
     ext.push(Extension::string(EXT_TRIAGE_RULE, &triage.rule.to_string()));
     ext.push(Extension::code(EXT_TRIAGE_REASON, triage.reason.code()));
+    ext.extend(
+        triage
+            .findings
+            .iter()
+            .map(|f| Extension::code(EXT_TRIAGE_FINDING, f.code())),
+    );
     ext
 }
 
@@ -269,34 +323,134 @@ fn observation_reference(id: ReadingId) -> Reference {
     }
 }
 
-fn component(metric: Metric, value: f64) -> Result<Component, FhirError> {
+/// A metric's value as a Quantity, with the comparator if the device could only bound it.
+fn quantity(metric: Metric, value: f64, off_scale: &[OffScale]) -> Result<Quantity, FhirError> {
+    Ok(Quantity {
+        comparator: comparator_of(off_scale, metric).map(Comparator::fhir_code),
+        ..Quantity::metric(metric, value)?
+    })
+}
+
+fn component(metric: Metric, value: f64, off_scale: &[OffScale]) -> Result<Component, FhirError> {
     Ok(Component {
         code: CodeableConcept::one(metric.code().into()),
-        value_quantity: Quantity::metric(metric, value)?,
+        value_quantity: Some(quantity(metric, value, off_scale)?),
+        value_codeable_concept: None,
     })
 }
 
 /// The value and components of a measurement: blood pressure has no value of its own
 /// (systolic, diastolic and pulse are components); oxygen saturation has the % as value
 /// and the pulse as a component; every other kind has one value.
-fn values(m: &Measurement) -> Result<(Option<Quantity>, Vec<Component>), FhirError> {
+fn values(
+    m: &Measurement,
+    off_scale: &[OffScale],
+) -> Result<(Option<Quantity>, Vec<Component>), FhirError> {
     let vals = m.values();
     if m.kind() == ReadingKind::BloodPressure {
         let comps = vals
             .into_iter()
-            .map(|(metric, v)| component(metric, v))
+            .map(|(metric, v)| component(metric, v, off_scale))
             .collect::<Result<_, _>>()?;
         return Ok((None, comps));
     }
     let mut it = vals.into_iter();
     let value = it
         .next()
-        .map(|(metric, v)| Quantity::metric(metric, v))
+        .map(|(metric, v)| quantity(metric, v, off_scale))
         .transpose()?;
     let comps = it
-        .map(|(metric, v)| component(metric, v))
+        .map(|(metric, v)| component(metric, v, off_scale))
         .collect::<Result<_, _>>()?;
     Ok((value, comps))
+}
+
+/// An MDC code (partition 8, personal health devices: 8 × 65536 + the term code of
+/// ISO/IEEE 11073-10101, as the HL7 Personal Health Device IG writes them).
+fn mdc(term: u32, display: &'static str) -> Coding {
+    Coding::with_display(MDC_SYSTEM, &(8 * 65_536 + term).to_string(), display)
+}
+
+fn coded_component(code: Coding, value: Coding) -> Component {
+    Component {
+        code: CodeableConcept::one(code),
+        value_quantity: None,
+        value_codeable_concept: Some(CodeableConcept::one(value)),
+    }
+}
+
+/// A glucose meter's context as components (codes in ADR 0013): meal, tester and
+/// health as MDC-coded values, insulin as a quantity under its MDC kind, HbA1c as LOINC
+/// 4548-4 in %.
+pub fn glucose_context_components(c: &GlucoseContext) -> Result<Vec<Component>, FhirError> {
+    let mut out = Vec::new();
+    if let Some(meal) = c.meal {
+        let (term, display) = match meal {
+            MealRelation::BeforeMeal => (29260, "MDC_CTXT_GLU_MEAL_PREPRANDIAL"),
+            MealRelation::AfterMeal => (29264, "MDC_CTXT_GLU_MEAL_POSTPRANDIAL"),
+            MealRelation::Fasting => (29268, "MDC_CTXT_GLU_MEAL_FASTING"),
+            MealRelation::Casual => (29272, "MDC_CTXT_GLU_MEAL_CASUAL"),
+            MealRelation::Bedtime => (29300, "MDC_CTXT_GLU_MEAL_BEDTIME"),
+        };
+        out.push(coded_component(
+            mdc(29256, "MDC_CTXT_GLU_MEAL"),
+            mdc(term, display),
+        ));
+    }
+    if let Some(tester) = c.tester {
+        let (term, display) = match tester {
+            Tester::SelfTest => (29280, "MDC_CTXT_GLU_TESTER_SELF"),
+            Tester::CareProfessional => (29284, "MDC_CTXT_GLU_TESTER_HCP"),
+            Tester::Laboratory => (29288, "MDC_CTXT_GLU_TESTER_LAB"),
+        };
+        out.push(coded_component(
+            mdc(29276, "MDC_CTXT_GLU_TESTER"),
+            mdc(term, display),
+        ));
+    }
+    if let Some(health) = c.health {
+        let (term, display) = match health {
+            HealthState::MinorIssues => (29216, "MDC_CTXT_GLU_HEALTH_MINOR"),
+            HealthState::MajorIssues => (29220, "MDC_CTXT_GLU_HEALTH_MAJOR"),
+            HealthState::DuringMenses => (29224, "MDC_CTXT_GLU_HEALTH_MENSES"),
+            HealthState::UnderStress => (29228, "MDC_CTXT_GLU_HEALTH_STRESS"),
+            HealthState::NoIssues => (29232, "MDC_CTXT_GLU_HEALTH_NONE"),
+        };
+        out.push(coded_component(
+            mdc(29212, "MDC_CTXT_GLU_HEALTH"),
+            mdc(term, display),
+        ));
+    }
+    if let Some(insulin) = c.insulin {
+        let (term, display) = match insulin.kind {
+            InsulinKind::RapidActing => (29192, "MDC_CTXT_MEDICATION_RAPIDACTING"),
+            InsulinKind::ShortActing => (29196, "MDC_CTXT_MEDICATION_SHORTACTING"),
+            InsulinKind::IntermediateActing => (29200, "MDC_CTXT_MEDICATION_INTERMEDIATEACTING"),
+            InsulinKind::LongActing => (29204, "MDC_CTXT_MEDICATION_LONGACTING"),
+            InsulinKind::PreMixed => (29208, "MDC_CTXT_MEDICATION_PREMIX"),
+        };
+        let unit = match insulin.unit {
+            AmountUnit::Milligrams => "mg",
+            AmountUnit::Millilitres => "mL",
+        };
+        out.push(Component {
+            code: CodeableConcept::one(mdc(term, display)),
+            value_quantity: Some(Quantity::ucum(insulin.amount, 3, unit)?),
+            value_codeable_concept: None,
+        });
+    }
+    if let Some(hba1c) = c.hba1c_percent {
+        out.push(Component {
+            code: CodeableConcept::one(Coding::with_display(
+                LOINC_SYSTEM,
+                "4548-4",
+                "Hemoglobin A1c/Hemoglobin.total in Blood",
+            )),
+            value_quantity: Some(Quantity::ucum(hba1c, 1, "%")?),
+            value_codeable_concept: None,
+        });
+    }
+    Ok(out)
 }
 
 /// The Observation for `reading`, about `patient`.
@@ -306,7 +460,10 @@ fn values(m: &Measurement) -> Result<(Option<Quantity>, Vec<Component>), FhirErr
 /// sent (see [`retracted_observation`] for withdrawing the old one).
 pub fn observation(reading: &Reading, patient: &PatientId) -> Result<Observation, FhirError> {
     let kind = reading.kind();
-    let (value_quantity, component) = values(&reading.measurement)?;
+    let (value_quantity, mut component) = values(&reading.measurement, &reading.off_scale)?;
+    if let Some(c) = &reading.glucose_context {
+        component.extend(glucose_context_components(c)?);
+    }
     let mut extension = triage_extensions(&reading.triage);
     extension.extend(
         quality_codes(&reading.quality)

@@ -17,7 +17,7 @@ use crate::domain::schedule::{MeasurementSchedule, ScheduleError};
 use crate::domain::text::LocalizedText;
 use crate::domain::triage::{
     self, Band, Bands, MetricThreshold, Range, RuleVersion, ThresholdError, ThresholdOrigin,
-    ThresholdSet, TriageContext, TriageReason, TriageResult, WeightGainRule,
+    ThresholdSet, TriageHistory, TriageReason, TriageResult, WeightGainRule,
 };
 
 const ID: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -38,7 +38,7 @@ fn reading_with(m: Measurement, source: Source, quality: QualityFlags) -> Readin
         effective_at,
         &quality,
         &ThresholdSet::default_for(m.kind()),
-        &TriageContext::default(),
+        &TriageHistory::default(),
     );
     Reading {
         id: ReadingId::parse(ID).expect("uuid"),
@@ -47,6 +47,8 @@ fn reading_with(m: Measurement, source: Source, quality: QualityFlags) -> Readin
         utc_offset_seconds: 3600,
         source,
         quality,
+        off_scale: Vec::new(),
+        glucose_context: None,
         note: None,
         recorded_at: ts("2026-11-24T07:16:02Z"),
         triage,
@@ -310,6 +312,7 @@ fn triage_result(band: Band, reason: TriageReason) -> TriageResult {
         },
         metric: None,
         reason,
+        findings: Vec::new(),
     }
 }
 
@@ -687,6 +690,8 @@ fn bp_thresholds(version: u32) -> ThresholdSet {
             t(M::Diastolic, (60.0, 89.0), (50.0, 104.0)),
         ],
         weight_gain: vec![],
+        personal_best: None,
+        known_arrhythmia: false,
     }
 }
 
@@ -710,6 +715,8 @@ fn weight_thresholds() -> ThresholdSet {
                 band: Band::Red,
             },
         ],
+        personal_best: None,
+        known_arrhythmia: false,
     }
 }
 
@@ -1148,6 +1155,8 @@ proptest! {
             rule: RuleVersion { origin: ThresholdOrigin::CareTeam, version },
             metrics: vec![MetricThreshold { metric: M::HeartRate, bands: Bands::new(Range::between(lo, hi), Range::between(ylo, yhi)) }],
             weight_gain: vec![],
+            personal_best: None,
+            known_arrhythmia: false,
         };
         let mut v = serde_json::to_value(goal_from_thresholds(&set, &patient()).expect("writes")).expect("json");
         v["id"] = json!("g");

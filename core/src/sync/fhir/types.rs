@@ -112,6 +112,10 @@ impl Reference {
 /// A FHIR `Quantity` with a UCUM code.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Quantity {
+    /// `>` or `<` when the value is only a bound (a meter's "HI"/"LO"): the true value
+    /// lies beyond it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparator: Option<&'static str>,
     /// The number, with the precision it is known to.
     pub value: Number,
     /// The unit as a human reads it (the UCUM code itself, as FHIR examples do).
@@ -127,6 +131,7 @@ impl Quantity {
     /// written without a fraction (`72`, not `72.0`).
     pub fn ucum(value: f64, decimals: u32, ucum: &str) -> Result<Self, FhirError> {
         Ok(Quantity {
+            comparator: None,
             value: decimal(value, decimals)?,
             unit: ucum.to_owned(),
             system: UCUM_SYSTEM.to_owned(),
@@ -203,6 +208,9 @@ pub enum ExtensionValue {
     /// `valueInteger`.
     #[serde(rename = "valueInteger")]
     Integer(i64),
+    /// `valueBoolean`.
+    #[serde(rename = "valueBoolean")]
+    Boolean(bool),
     /// `valueQuantity`.
     #[serde(rename = "valueQuantity")]
     Quantity(Quantity),
