@@ -233,6 +233,10 @@ pub enum ReadingField {
     Note,
     /// The source (device).
     Source,
+    /// The list of values the device could only bound.
+    OffScale,
+    /// A glucose meter's context.
+    GlucoseContext,
 }
 
 /// What is wrong with a field.
@@ -264,6 +268,8 @@ pub enum Problem {
     ControlCharacters,
     /// A device reading without a device identifier.
     MissingDeviceId,
+    /// It names a value or a kind this reading does not have, or a value twice.
+    NotOfThisReading,
 }
 
 /// One problem with one field of a reading, with a message for the patient that never
@@ -288,6 +294,8 @@ impl From<&FieldError> for FieldProblem {
             Field::UtcOffset => (ReadingField::UtcOffset, None),
             Field::Note => (ReadingField::Note, None),
             Field::Source => (ReadingField::Source, None),
+            Field::OffScale => (ReadingField::OffScale, None),
+            Field::GlucoseContext => (ReadingField::GlucoseContext, None),
         };
         let problem = match e.problem {
             Problem_::NotANumber => Problem::NotANumber,
@@ -299,6 +307,7 @@ impl From<&FieldError> for FieldProblem {
             Problem_::TooLong { max } => Problem::TooLong { max: max as u64 },
             Problem_::ControlCharacters => Problem::ControlCharacters,
             Problem_::MissingDeviceId => Problem::MissingDeviceId,
+            Problem_::NotOfThisReading => Problem::NotOfThisReading,
         };
         FieldProblem {
             field,

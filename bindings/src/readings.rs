@@ -95,6 +95,8 @@ fn to_core(new: NewReading) -> Result<CoreNewReading, ReadingError> {
         utc_offset_seconds: new.utc_offset_seconds,
         source: new.source,
         quality: new.quality,
+        off_scale: new.off_scale,
+        glucose_context: new.glucose_context,
         note: new.note,
     })
 }

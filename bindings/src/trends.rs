@@ -8,7 +8,7 @@ use nara_core::domain::trend::{SeriesPoint as CoreSeriesPoint, TrendSummary as C
 use crate::errors::TrendError;
 use crate::nara::Shared;
 use crate::platform::blocking;
-use crate::types::{Band, Metric, ReadingKind, to_system};
+use crate::types::{Band, Comparator, Metric, ReadingKind, to_system};
 
 pub use nara_core::domain::trend::{BandCounts, MetricStats};
 
@@ -82,8 +82,11 @@ pub struct SeriesPoint {
     pub at: SystemTime,
     /// The value, in the metric's unit.
     pub value: f64,
-    /// Its band (draw the band's shape, not only its colour).
+    /// Its band (draw the band's shape, not only its colour). A "measure again" point
+    /// is drawn marked; it is left out of the averages.
     pub band: Band,
+    /// Set when the value is only a bound ("HI"/"LO"): draw it at the bound, marked.
+    pub comparator: Option<Comparator>,
 }
 
 impl From<CoreSeriesPoint> for SeriesPoint {
@@ -92,6 +95,7 @@ impl From<CoreSeriesPoint> for SeriesPoint {
             at: to_system(p.at),
             value: p.value,
             band: p.band,
+            comparator: p.comparator,
         }
     }
 }

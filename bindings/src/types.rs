@@ -12,11 +12,16 @@ use jiff::Timestamp;
 use nara_core::domain::reading as core_reading;
 use nara_core::domain::triage as core_triage;
 
-pub use nara_core::domain::reading::{Measurement, Metric, QualityFlags, ReadingKind, Source};
+pub use nara_core::domain::glucose_context::{
+    AmountUnit, GlucoseContext, HealthState, Insulin, InsulinKind, MealRelation, Tester,
+};
+pub use nara_core::domain::reading::{
+    Comparator, Measurement, Metric, OffScale, QualityFlags, ReadingKind, Source,
+};
 pub use nara_core::domain::text::{Lang, LocalizedText};
 pub use nara_core::domain::triage::{
-    Band, BandShape, Bands, MetricThreshold, Range, RuleVersion, ThresholdOrigin, ThresholdSet,
-    WeightGainRule,
+    Band, BandShape, Bands, FindingAction, MetricThreshold, Range, RuleVersion, ThresholdOrigin,
+    ThresholdSet, WeightGainRule,
 };
 pub use nara_core::domain::units::{GlucoseUnit, TemperatureUnit, WeightUnit};
 
@@ -130,15 +135,17 @@ pub enum Source {
     },
 }
 
-/// Measurement-quality flags reported by a device or ticked by the patient. Any flag
-/// makes triage answer "measure again" instead of a colour.
+/// Measurement-status flags reported by a device or ticked by the patient. Every flag
+/// but `irregular_pulse` makes triage answer "measure again" instead of a colour; an
+/// irregular pulse is a finding about the patient, shown beside the values' band
+/// (`Triage.findings`).
 #[uniffi::remote(Record)]
 pub struct QualityFlags {
     /// The body moved during measurement.
     pub body_movement: bool,
     /// The cuff did not fit well.
     pub cuff_fit_poor: bool,
-    /// The device detected an irregular pulse.
+    /// The device detected an irregular pulse: a finding, not poor quality.
     pub irregular_pulse: bool,
     /// The measurement position was wrong.
     pub improper_position: bool,
@@ -277,6 +284,159 @@ pub struct ThresholdSet {
     pub metrics: Vec<MetricThreshold>,
     /// Weight-gain rules (body weight only).
     pub weight_gain: Vec<WeightGainRule>,
+    /// The personal best peak flow (L/min) the zones were made from, if they were.
+    #[uniffi(default)]
+    pub personal_best: Option<f64>,
+    /// The care team knows of an arrhythmia: an irregular pulse is only noted.
+    #[uniffi(default = false)]
+    pub known_arrhythmia: bool,
+}
+
+/// Which side of a device's measuring range a value lies beyond (FHIR comparator).
+#[uniffi::remote(Enum)]
+pub enum Comparator {
+    /// Above the limit (the meter showed "HI").
+    Above,
+    /// Below the limit (the meter showed "LO").
+    Below,
+}
+
+/// A value the device could only bound: the measurement holds the device's limit and
+/// the true value lies beyond it. Never show it as exact; it never enters an average.
+#[uniffi::remote(Record)]
+pub struct OffScale {
+    /// The metric whose value is a bound.
+    pub metric: Metric,
+    /// Above or below.
+    pub comparator: Comparator,
+}
+
+/// When a glucose sample was taken relative to a meal.
+#[uniffi::remote(Enum)]
+pub enum MealRelation {
+    /// Before a meal.
+    BeforeMeal,
+    /// After a meal.
+    AfterMeal,
+    /// Fasting.
+    Fasting,
+    /// No clear relation to a meal.
+    Casual,
+    /// At bedtime.
+    Bedtime,
+}
+
+/// Who took a glucose sample.
+#[uniffi::remote(Enum)]
+pub enum Tester {
+    /// The patient.
+    SelfTest,
+    /// A health care professional.
+    CareProfessional,
+    /// A laboratory.
+    Laboratory,
+}
+
+/// The patient's health when a glucose sample was taken.
+#[uniffi::remote(Enum)]
+pub enum HealthState {
+    /// Minor health issues.
+    MinorIssues,
+    /// Major health issues.
+    MajorIssues,
+    /// During menses.
+    DuringMenses,
+    /// Under stress.
+    UnderStress,
+    /// No health issues.
+    NoIssues,
+}
+
+/// A kind of insulin.
+#[uniffi::remote(Enum)]
+pub enum InsulinKind {
+    /// Rapid-acting.
+    RapidActing,
+    /// Short-acting.
+    ShortActing,
+    /// Intermediate-acting.
+    IntermediateActing,
+    /// Long-acting.
+    LongActing,
+    /// Pre-mixed.
+    PreMixed,
+}
+
+/// The unit of an insulin amount.
+#[uniffi::remote(Enum)]
+pub enum AmountUnit {
+    /// Milligrams.
+    Milligrams,
+    /// Millilitres.
+    Millilitres,
+}
+
+/// Insulin taken, as entered on the meter.
+#[uniffi::remote(Record)]
+pub struct Insulin {
+    /// Which insulin.
+    pub kind: InsulinKind,
+    /// How much, in `unit`.
+    pub amount: f64,
+    /// mg or mL.
+    pub unit: AmountUnit,
+}
+
+/// What a glucose meter knew about a sample; every part is optional.
+#[uniffi::remote(Record)]
+pub struct GlucoseContext {
+    /// Relation to a meal.
+    pub meal: Option<MealRelation>,
+    /// Who tested.
+    pub tester: Option<Tester>,
+    /// The patient's health.
+    pub health: Option<HealthState>,
+    /// Insulin taken.
+    pub insulin: Option<Insulin>,
+    /// HbA1c in percent.
+    pub hba1c_percent: Option<f64>,
+}
+
+/// What the care team wants done about a finding.
+#[uniffi::remote(Enum)]
+pub enum FindingAction {
+    /// Noted for the care team; nothing to do.
+    Note,
+    /// Measure again later today.
+    MeasureAgainLater,
+    /// Contact the care unit in the next few days.
+    ContactCareUnit,
+}
+
+/// A clinical finding beside the band (an irregular pulse), with its own symbol and
+/// text: show it next to the band, never by colour alone.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Finding {
+    /// A stable code (`irregular-pulse`, `irregular-pulse-repeated`,
+    /// `irregular-pulse-known-arrhythmia`).
+    pub code: String,
+    /// A text symbol to show beside the band's.
+    pub symbol: String,
+    /// What to do.
+    pub action: FindingAction,
+    /// The finding and what to do, for the patient.
+    pub text: LocalizedText,
+}
+
+impl From<&core_triage::Finding> for Finding {
+    fn from(f: &core_triage::Finding) -> Self {
+        Finding {
+            code: f.code().to_owned(),
+            symbol: f.symbol().to_owned(),
+            action: f.action(),
+            text: f.text(),
+        }
+    }
 }
 
 /// How to present a band: colour is never the only signal.
@@ -397,8 +557,11 @@ pub struct Triage {
     pub reason_code: String,
     /// The reason, for the patient.
     pub reason: LocalizedText,
-    /// What to do, for the patient.
+    /// What to do, for the patient (a red value under a quality flag gets the red
+    /// advice too; a finding that asks for contact adds its text).
     pub advice: LocalizedText,
+    /// Findings beside the band (an irregular pulse).
+    pub findings: Vec<Finding>,
 }
 
 impl From<&core_triage::TriageResult> for Triage {
@@ -411,6 +574,7 @@ impl From<&core_triage::TriageResult> for Triage {
             reason_code: t.reason.code().to_owned(),
             reason: t.reason_text(),
             advice: t.advice(),
+            findings: t.findings.iter().map(Finding::from).collect(),
         }
     }
 }
@@ -431,6 +595,12 @@ pub struct NewReading {
     /// The patient's note, at most 1,000 characters.
     #[uniffi(default)]
     pub note: Option<String>,
+    /// Values the device could only bound ("HI"/"LO"): the measurement holds the limit.
+    #[uniffi(default)]
+    pub off_scale: Vec<OffScale>,
+    /// What a glucose meter knew about the sample.
+    #[uniffi(default)]
+    pub glucose_context: Option<GlucoseContext>,
 }
 
 /// A stored reading, triaged, with texts ready to show.
@@ -452,6 +622,10 @@ pub struct Reading {
     pub source: Source,
     /// Quality flags.
     pub quality: QualityFlags,
+    /// Values the device could only bound; `value_text` says "över"/"above".
+    pub off_scale: Vec<OffScale>,
+    /// What a glucose meter knew about the sample.
+    pub glucose_context: Option<GlucoseContext>,
     /// The patient's note.
     pub note: Option<String>,
     /// When the app stored it.
@@ -469,12 +643,14 @@ impl From<core_reading::Reading> for Reading {
         Reading {
             id: r.id.to_string(),
             kind: r.kind(),
-            value_text: measurement_text(r.measurement),
+            value_text: LocalizedText::new(r.display(Lang::Sv), r.display(Lang::En)),
             measurement: r.measurement,
             effective_at: to_system(r.effective_at),
             utc_offset_seconds: r.utc_offset_seconds,
             source: r.source,
             quality: r.quality,
+            off_scale: r.off_scale,
+            glucose_context: r.glucose_context,
             note: r.note,
             recorded_at: to_system(r.recorded_at),
             triage: Triage::from(&r.triage),

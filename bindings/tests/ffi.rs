@@ -28,6 +28,8 @@ fn bp(systolic: f64, diastolic: f64, minutes_ago: u64) -> NewReading {
         utc_offset_seconds: 3600,
         source: Source::Manual,
         quality: QualityFlags::default(),
+        off_scale: Vec::new(),
+        glucose_context: None,
         note: None,
     }
 }

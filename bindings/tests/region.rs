@@ -102,6 +102,8 @@ async fn add(nara: &Nara, n: u64) -> Vec<String> {
             utc_offset_seconds: 3600,
             source: Source::Manual,
             quality: QualityFlags::default(),
+            off_scale: Vec::new(),
+            glucose_context: None,
             note: None,
         };
         ids.push(nara.readings().add(reading).await.expect("stored").id);

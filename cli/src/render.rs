@@ -100,22 +100,48 @@ pub fn short_id(r: &Reading) -> String {
     r.id.to_string().chars().take(8).collect()
 }
 
-/// The patient-facing outcome of one reading: band, reason and advice.
+/// The band with what hides behind it: `↻ Mät igen (■ värdet rött)` when a red value
+/// was measured with poor quality, and each finding's symbol (`♥`).
+pub fn band_with_findings(ctx: &Ctx, r: &Reading) -> String {
+    let mut out = band(ctx, r.triage.band);
+    if r.triage.band == Band::MeasureAgain && r.triage.values_red() {
+        out.push_str(&paint(
+            ctx,
+            Band::Red,
+            &format!(
+                " ({} {})",
+                Band::Red.symbol(),
+                tr(ctx.lang, "värdet rött", "value red")
+            ),
+        ));
+    }
+    for f in &r.triage.findings {
+        out.push(' ');
+        out.push_str(f.symbol());
+    }
+    out
+}
+
+/// The patient-facing outcome of one reading: band, reason, findings and advice.
 pub fn reading_outcome(ctx: &Ctx, r: &Reading) -> Vec<String> {
     let lang = ctx.lang;
-    vec![
+    let mut lines = vec![
         format!(
             "{}  {}  {}",
             r.kind().label().get(lang),
-            r.measurement.display(lang),
-            band(ctx, r.triage.band)
+            r.display(lang),
+            band_with_findings(ctx, r)
         ),
         format!("  {}", r.triage.reason_in(lang)),
-        format!(
-            "  → {}",
-            paint(ctx, r.triage.band, r.triage.advice().get(lang))
-        ),
-    ]
+    ];
+    for f in &r.triage.findings {
+        lines.push(format!("  {} {}", f.symbol(), f.text().get(lang)));
+    }
+    lines.push(format!(
+        "  → {}",
+        paint(ctx, r.triage.band, r.triage.advice().get(lang))
+    ));
+    lines
 }
 
 /// A table of readings, newest first.
@@ -150,8 +176,8 @@ pub fn readings_table(ctx: &Ctx, readings: &[Reading]) -> String {
         t.add_row(vec![
             Cell::new(local_time(r)),
             Cell::new(r.kind().label().get(lang)),
-            Cell::new(r.measurement.display(lang)),
-            Cell::new(band(ctx, r.triage.band)),
+            Cell::new(r.display(lang)),
+            Cell::new(band_with_findings(ctx, r)),
             Cell::new(r.triage.reason_in(lang)),
             Cell::new(if r.note.is_some() { "✎" } else { "" }),
             Cell::new(short_id(r)),

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::Offset;
 use nara_core::ReadingFilter;
 use nara_core::domain::reading::{
-    Measurement, NewReading, QualityFlags, Reading, ReadingId, ReadingKind,
+    Comparator, Measurement, NewReading, OffScale, QualityFlags, Reading, ReadingId, ReadingKind,
 };
 use nara_core::domain::units::{GlucoseUnit, TemperatureUnit, WeightUnit};
 
@@ -44,7 +44,8 @@ pub struct AddArgs {
     /// Kind: bp, hr, weight, glucose, spo2, pef, temp, steps, cat.
     #[arg(value_parser = parse_kind)]
     pub kind: ReadingKind,
-    /// The value; for bp `SYS/DIA`, e.g. 142/91.
+    /// The value; for bp `SYS/DIA`, e.g. 142/91. A meter's "HI"/"LO" as `>33.3` or
+    /// `<1.1` (the meter's limit): stored as a bound, never as an exact value.
     pub value: String,
     /// Pulse (bp, spo2).
     #[arg(long)]
@@ -170,7 +171,13 @@ pub fn parse_at(s: &str) -> anyhow::Result<(Timestamp, Offset)> {
 impl AddArgs {
     /// The reading to hand to the core.
     pub fn to_new(&self) -> anyhow::Result<NewReading> {
-        let m = measurement(self.kind, &self.value, self.pulse, self.unit.as_deref())?;
+        // A meter's "HI"/"LO" typed as ">33.3" or "<1.1": the value is the meter's limit.
+        let (comparator, value) = match self.value.trim() {
+            v if v.starts_with('>') => (Some(Comparator::Above), &v[1..]),
+            v if v.starts_with('<') => (Some(Comparator::Below), &v[1..]),
+            v => (None, v),
+        };
+        let m = measurement(self.kind, value, self.pulse, self.unit.as_deref())?;
         let (at, offset) = match &self.at {
             Some(s) => parse_at(s)?,
             None => {
@@ -179,6 +186,16 @@ impl AddArgs {
             }
         };
         let mut new = NewReading::manual(m, at, offset);
+        if let Some(comparator) = comparator {
+            let metric = self.kind.metrics()[0];
+            if m.values().len() != 1 {
+                return Err(user_error(
+                    2,
+                    "✗ '>' and '<' are for single values, e.g. glucose >33.3",
+                ));
+            }
+            new.off_scale.push(OffScale { metric, comparator });
+        }
         new.note = self.note.clone();
         new.quality = QualityFlags {
             cuff_fit_poor: self.cuff_loose,
