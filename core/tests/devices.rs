@@ -448,3 +448,197 @@ fn a_device_id_must_be_printable_and_short() {
     let ok = DeviceInfo::new(" SN-1 ", Some("  ")).expect("trimmed");
     assert_eq!((ok.device_id.as_str(), ok.model), ("SN-1", None));
 }
+
+fn glucose_meter() -> CaptureContext {
+    CaptureContext {
+        device: DeviceInfo::new("GM-0815", Some("Contour Next One")).expect("device"),
+        user: None,
+        tz: stockholm(),
+        received_at: NOW.parse().expect("time"),
+    }
+}
+
+/// A Glucose Measurement (mol/L) of sequence 7 at 07:30 on the 24th, with the given
+/// SFLOAT concentration and sensor status, and its context to follow when `context`.
+fn glucose_record(sfloat: [u8; 2], status: Option<[u8; 2]>, context: bool) -> DeviceValue {
+    let mut flags = 0x02 | 0x04; // concentration, mol/L
+    if status.is_some() {
+        flags |= 0x08;
+    }
+    if context {
+        flags |= 0x10;
+    }
+    let mut bytes = vec![flags, 0x07, 0x00, 0xEA, 0x07, 11, 24, 7, 30, 0];
+    bytes.extend(sfloat);
+    bytes.push(0x11); // capillary whole blood, finger
+    bytes.extend(status.into_iter().flatten());
+    DeviceValue {
+        characteristic: Characteristic::GlucoseMeasurement,
+        bytes,
+    }
+}
+
+/// The meter's "HI": 33.3 mmol/L with "result higher than the device can process".
+#[test]
+fn a_glucose_meters_hi_is_stored_as_a_bound_with_its_context_and_triaged_red() {
+    use nara_core::domain::glucose_context::{
+        AmountUnit, GlucoseContext, HealthState, Insulin, InsulinKind, MealRelation, Tester,
+    };
+    use nara_core::domain::reading::{Comparator, OffScale};
+    use nara_core::domain::text::Lang;
+    let f = open();
+    // 333 × 10⁻⁴ mol/L; status bit 5: result too high.
+    let hi = glucose_record([0x4D, 0xC1], Some([0x20, 0x00]), true);
+    // Context of sequence 7: before a meal, self test, no health issues, 4 mg of
+    // rapid-acting insulin (4 × 10⁻⁶ kg), HbA1c 7.1 %.
+    let context = DeviceValue {
+        characteristic: Characteristic::GlucoseMeasurementContext,
+        bytes: vec![0x56, 0x07, 0x00, 0x01, 0x51, 0x01, 0x04, 0xA0, 0x47, 0xF0],
+    };
+    let report = f
+        .nara
+        .devices()
+        .import(&[hi, context], &glucose_meter(), |_, _| {})
+        .expect("import");
+    assert_eq!(report.inserted, 1, "{report:?}");
+    let r = f
+        .nara
+        .readings()
+        .list(&ReadingFilter::default())
+        .expect("list")
+        .pop()
+        .expect("the reading");
+    assert_eq!(
+        r.measurement,
+        Measurement::BloodGlucose { mmol_per_l: 33.3 }
+    );
+    assert_eq!(
+        r.off_scale,
+        vec![OffScale {
+            metric: nara_core::domain::reading::Metric::Glucose,
+            comparator: Comparator::Above
+        }]
+    );
+    assert_eq!(r.display(Lang::Sv), "över 33.3 mmol/L");
+    assert_eq!(r.display(Lang::En), "above 33.3 mmol/L");
+    assert_eq!(r.triage.band, Band::Red);
+    assert_eq!(r.triage.reason.code(), "beyond_device_range");
+    assert_eq!(
+        r.glucose_context,
+        Some(GlucoseContext {
+            meal: Some(MealRelation::BeforeMeal),
+            tester: Some(Tester::SelfTest),
+            health: Some(HealthState::NoIssues),
+            insulin: Some(Insulin {
+                kind: InsulinKind::RapidActing,
+                amount: 4.0,
+                unit: AmountUnit::Milligrams
+            }),
+            hba1c_percent: Some(7.1),
+        })
+    );
+    // Never an average: the 30-day mean has no glucose value at all.
+    let summary = f
+        .nara
+        .trends()
+        .summary(ReadingKind::BloodGlucose, 30)
+        .expect("summary");
+    assert_eq!((summary.count, summary.band_counts.red), (1, 1));
+    assert!(summary.metrics.is_empty(), "{summary:?}");
+
+    // What the region receives: the comparator, the off-scale interpretation and the
+    // context as coded components.
+    let patient = nara_core::sync::fhir::PatientId::new("anna-1".to_owned()).expect("id");
+    let obs = serde_json::to_value(
+        nara_core::sync::fhir::observation::observation(&r, &patient).expect("maps"),
+    )
+    .expect("json");
+    assert_eq!(obs["valueQuantity"]["comparator"], ">");
+    assert_eq!(obs["valueQuantity"]["value"], 33.3);
+    let interpretation: Vec<&str> = obs["interpretation"]
+        .as_array()
+        .expect("interpretation")
+        .iter()
+        .filter_map(|c| c["coding"][0]["code"].as_str())
+        .collect();
+    assert_eq!(interpretation, vec!["HH", ">"]);
+    let components: Vec<(String, String)> = obs["component"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| {
+            let code = c["code"]["coding"][0]["code"].as_str().unwrap_or_default();
+            let value = c["valueCodeableConcept"]["coding"][0]["code"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| c["valueQuantity"]["value"].to_string());
+            (code.to_owned(), value)
+        })
+        .collect();
+    let expect = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        components,
+        vec![
+            expect("8417864", "8417868"),
+            expect("8417884", "8417888"),
+            expect("8417820", "8417840"),
+            expect("8417800", "4"),
+            expect("4548-4", "7.1"),
+        ]
+    );
+}
+
+/// ±INF without a value: all that is certain is "beyond the red limit", so the bound is
+/// the default red edge, never an invented meter limit; a weight has no red edge and
+/// makes no reading.
+#[test]
+fn infinity_from_a_device_is_bounded_by_the_red_edge() {
+    use nara_core::domain::reading::Comparator;
+    let f = open();
+    let plus = glucose_record([0xFE, 0x07], None, false);
+    let (_, preview) = f
+        .nara
+        .devices()
+        .preview(&plus, &glucose_meter())
+        .expect("preview");
+    let Preview::Reading(r) = preview else {
+        panic!("a reading: {preview:?}")
+    };
+    assert_eq!(
+        r.measurement,
+        Measurement::BloodGlucose { mmol_per_l: 13.9 }
+    );
+    assert_eq!(
+        r.comparator(nara_core::domain::reading::Metric::Glucose),
+        Some(Comparator::Above)
+    );
+    assert_eq!(r.triage.band, Band::Red);
+    let minus = glucose_record([0x02, 0x08], None, false);
+    let (_, preview) = f
+        .nara
+        .devices()
+        .preview(&minus, &glucose_meter())
+        .expect("preview");
+    let Preview::Reading(r) = preview else {
+        panic!("a reading: {preview:?}")
+    };
+    assert_eq!(r.measurement, Measurement::BloodGlucose { mmol_per_l: 3.0 });
+    assert_eq!(r.triage.band, Band::Red);
+    // NaN stays "no value".
+    let nan = glucose_record([0xFF, 0x07], None, false);
+    let (_, preview) = f
+        .nara
+        .devices()
+        .preview(&nan, &glucose_meter())
+        .expect("preview");
+    assert!(
+        matches!(
+            preview,
+            Preview::NotAReading(NotAReading::NoValue {
+                special: Some(Special::NaN),
+                ..
+            })
+        ),
+        "{preview:?}"
+    );
+}

@@ -431,7 +431,12 @@ fn adherence_so_far_counts_a_finished_week_of_twice_daily_readings() {
             }
             let at: Timestamp = "2026-11-17T00:05:00+01:00".parse().expect("time");
             let at = at + SignedDuration::from_hours(day * 24 + hour);
-            nara.readings().add(bp(125.0, 80.0, at)).expect("add");
+            let mut reading = bp(125.0, 80.0, at);
+            // Tuesday morning the cuff was loose, Thursday evening the pulse irregular:
+            // both were measured, so both count as done (ADR 0013).
+            reading.quality.cuff_fit_poor = day == 0 && hour == 8;
+            reading.quality.irregular_pulse = day == 2 && hour == 20;
+            nara.readings().add(reading).expect("add");
         }
     }
     let a = nara

@@ -365,10 +365,11 @@ fn values(
     Ok((value, comps))
 }
 
-/// An MDC code (partition 8, personal health devices: 8 × 65536 + the term code of
-/// ISO/IEEE 11073-10101, as the HL7 Personal Health Device IG writes them).
+/// An MDC code: partition 128 (MDC_PART_PHD_DM, personal health devices) × 65536 + the
+/// term code of ISO/IEEE 11073-10101, as the HL7 Personal Health Device IG writes them
+/// (MDC_CTXT_GLU_MEAL, term 29256, is 8417864).
 fn mdc(term: u32, display: &'static str) -> Coding {
-    Coding::with_display(MDC_SYSTEM, &(8 * 65_536 + term).to_string(), display)
+    Coding::with_display(MDC_SYSTEM, &(128 * 65_536 + term).to_string(), display)
 }
 
 fn coded_component(code: Coding, value: Coding) -> Component {
@@ -435,7 +436,11 @@ pub fn glucose_context_components(c: &GlucoseContext) -> Result<Vec<Component>, 
         };
         out.push(Component {
             code: CodeableConcept::one(mdc(term, display)),
-            value_quantity: Some(Quantity::ucum(insulin.amount, 3, unit)?),
+            value_quantity: Some(Quantity::ucum(
+                insulin.amount,
+                if insulin.amount.fract() == 0.0 { 0 } else { 3 },
+                unit,
+            )?),
             value_codeable_concept: None,
         });
     }

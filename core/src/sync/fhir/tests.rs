@@ -761,6 +761,95 @@ fn the_defaults_of_every_kind_round_trip_through_a_goal() {
     }
 }
 
+/// A personal best on the peak-flow Goal gives the zones (ADR 0013): 450 L/min makes
+/// 300 yellow (67 %), 380 green (84 %) and 200 red (44 %).
+#[test]
+fn a_personal_best_on_the_peak_flow_goal_drives_the_zones() {
+    let goal = json!({
+        "resourceType": "Goal",
+        "id": "p-123-threshold-pef",
+        "meta": {"versionId": "2", "lastUpdated": "2026-11-20T08:00:00Z"},
+        "extension": [{
+            "url": "https://nara.se/fhir/StructureDefinition/personal-best",
+            "valueQuantity": {"value": 450, "unit": "L/min", "system": "http://unitsofmeasure.org", "code": "L/min"}
+        }],
+        "lifecycleStatus": "active",
+        "description": {"coding": [{"system": "http://loinc.org", "code": "19935-6"}]},
+        "subject": {"reference": "Patient/p-123"}
+    });
+    let got = thresholds_from_goal(&goal, &patient()).expect("parses");
+    let set = got.thresholds.expect("active");
+    assert_eq!(set.personal_best, Some(450.0));
+    let band = |l: f64| {
+        crate::domain::triage::triage(
+            &Measurement::PeakExpiratoryFlow { l_per_min: l },
+            "2026-11-24T08:00:00Z".parse().expect("time"),
+            &QualityFlags::GOOD,
+            &set,
+            &TriageHistory::default(),
+        )
+        .band
+    };
+    assert_eq!(
+        (band(380.0), band(300.0), band(200.0)),
+        (Band::Green, Band::Yellow, Band::Red)
+    );
+    // The writer gives back the personal best alone, which reads as the same set.
+    let mut written = serde_json::to_value(goal_from_thresholds(&set, &patient()).expect("writes"))
+        .expect("json");
+    assert!(written.get("target").is_none(), "{written}");
+    written["id"] = json!("g1");
+    written["meta"] = json!({"versionId": "2"});
+    assert_eq!(
+        thresholds_from_goal(&written, &patient())
+            .expect("parses")
+            .thresholds,
+        Some(set)
+    );
+
+    // Beside explicit targets, or on another kind, a personal best is refused, naming
+    // the extension and not the value.
+    let mut both = goal.clone();
+    both["target"] = adr_example("goal")["target"].clone();
+    both["description"] = json!({"coding": [{"system": "http://loinc.org", "code": "19935-6"}]});
+    let err = thresholds_from_goal(&both, &patient()).expect_err("ambiguous");
+    assert!(!err.to_string().contains("450"), "{err}");
+    let mut on_bp = goal.clone();
+    on_bp["description"] = json!({"coding": [{"system": "http://loinc.org", "code": "85354-9"}]});
+    let err = thresholds_from_goal(&on_bp, &patient()).expect_err("not peak flow");
+    assert!(err.to_string().contains("personal-best"), "{err}");
+}
+
+/// The known-arrhythmia mark travels on the blood-pressure Goal and back.
+#[test]
+fn a_known_arrhythmia_mark_round_trips_through_the_goal() {
+    let mut set = bp_thresholds(3);
+    set.known_arrhythmia = true;
+    let mut v = serde_json::to_value(goal_from_thresholds(&set, &patient()).expect("writes"))
+        .expect("json");
+    let marks: Vec<&Value> = v["extension"]
+        .as_array()
+        .expect("extensions")
+        .iter()
+        .filter(|e| e["url"] == "https://nara.se/fhir/StructureDefinition/known-arrhythmia")
+        .collect();
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0]["valueBoolean"], true);
+    v["id"] = json!("g1");
+    v["meta"] = json!({"versionId": "3"});
+    let got = thresholds_from_goal(&v, &patient()).expect("parses");
+    assert_eq!(got.thresholds, Some(set));
+    // Not a boolean: refused, not guessed.
+    let i = v["extension"]
+        .as_array()
+        .expect("extensions")
+        .iter()
+        .position(|e| e["url"] == "https://nara.se/fhir/StructureDefinition/known-arrhythmia")
+        .expect("mark");
+    v["extension"][i]["valueBoolean"] = json!("yes");
+    assert!(thresholds_from_goal(&v, &patient()).is_err());
+}
+
 #[test]
 fn goal_errors_name_the_element_and_never_the_value() {
     let example = adr_example("goal");
