@@ -4,6 +4,8 @@
 //
 // Usage (see tests/region/README.md):
 //   nurse thresholds PATIENT KIND --METRIC-green LO-HI --METRIC-yellow LO-HI ... [--gain KG/DAYS:BAND ...]
+//                    [--known-arrhythmia true]      (bp, heart-rate: an irregular pulse is only noted)
+//   nurse thresholds PATIENT peak-flow --personal-best L_PER_MIN   (zones 80 % / 50 % of it)
 //   nurse thresholds PATIENT --file thresholds.json
 //   nurse withdraw   PATIENT KIND            (the Goal becomes cancelled: defaults apply)
 //   nurse schedule   PATIENT KIND --times 08:00,20:00 [--days N] [--start YYYY-MM-DD]
@@ -42,7 +44,9 @@
 //   Observation code, and per metric two targets (measure = the metric's
 //   code, detailRange {low, high} in its canonical UCUM unit, extension
 //   https://nara.se/fhir/StructureDefinition/band valueCode green | yellow);
-//   body weight may carry weight-gain-rule extensions;
+//   body weight may carry weight-gain-rule extensions; peak flow may carry the
+//   personal-best extension (valueQuantity L/min) instead of targets; blood
+//   pressure and heart rate may carry known-arrhythmia (valueBoolean true);
 // - one CarePlan per patient, id `<patient>-measurement-schedule`, identifier
 //   https://nara.se/fhir/sid/measurement-schedule|<patient>, status active,
 //   intent plan, one activity per reading kind: detail.kind ServiceRequest,
@@ -182,6 +186,8 @@ function usage(msg) {
   if (msg) console.error(`nurse: ${msg}`);
   console.error(`usage:
   nurse thresholds PATIENT KIND --METRIC-green LO-HI --METRIC-yellow LO-HI ... [--gain KG/DAYS:BAND ...]
+                   [--known-arrhythmia true]
+  nurse thresholds PATIENT peak-flow --personal-best L_PER_MIN
   nurse thresholds PATIENT --file thresholds.json
       ({"bp": {"systolic": {"green": [90, 135], "yellow": [80, 160]}, ...},
         "weight": {"gain": [{"kg": 2, "days": 3, "band": "yellow"}]}})
@@ -343,6 +349,10 @@ function goalFor(patient, kind, spec) {
       { url: 'band', valueCode: g.band },
     ],
   }));
+  if (spec.personalBest !== undefined) {
+    extension.push({ url: `${SD}/personal-best`, valueQuantity: quantity(spec.personalBest, 'L/min') });
+  }
+  if (spec.knownArrhythmia) extension.push({ url: `${SD}/known-arrhythmia`, valueBoolean: true });
   return {
     resourceType: 'Goal',
     id: `${patient}-threshold-${kind}`,
@@ -371,7 +381,15 @@ function checkSpec(kind, spec) {
       usage(`bad weight-gain rule ${JSON.stringify(g)} (kg > 0, days 1-31, band yellow or red)`);
     }
   }
-  if (!Object.keys(spec.metrics).length && !spec.gain.length) usage(`no thresholds given for ${kind}`);
+  if (spec.personalBest !== undefined) {
+    if (kind !== 'peak-flow') usage('--personal-best is for the kind peak-flow only');
+    if (!(spec.personalBest > 0)) usage('--personal-best must be a positive number of L/min');
+    if (Object.keys(spec.metrics).length) usage('--personal-best replaces the peak-flow ranges; give one or the other');
+  }
+  if (spec.knownArrhythmia && !['bp', 'heart-rate'].includes(kind)) usage('--known-arrhythmia is for bp and heart-rate');
+  if (!Object.keys(spec.metrics).length && !spec.gain.length && spec.personalBest === undefined && !spec.knownArrhythmia) {
+    usage(`no thresholds given for ${kind}`);
+  }
 }
 
 async function thresholds(base, patient, kind, opts) {
@@ -394,8 +412,13 @@ async function thresholds(base, patient, kind, opts) {
   } else {
     if (!KINDS[kind]) usage(`unknown kind '${kind ?? ''}'`);
     const spec = { metrics: {}, gain: opts.gain.map((g) => parseGain(g, '--gain')) };
+    if (opts['personal-best'] !== undefined) spec.personalBest = Number(opts['personal-best']);
+    if (opts['known-arrhythmia'] !== undefined) {
+      if (!['true', 'false'].includes(opts['known-arrhythmia'])) usage('--known-arrhythmia takes true or false');
+      spec.knownArrhythmia = opts['known-arrhythmia'] === 'true';
+    }
     for (const [key, value] of Object.entries(opts)) {
-      if (key === 'fhir' || key === 'gain') continue;
+      if (['fhir', 'gain', 'personal-best', 'known-arrhythmia'].includes(key)) continue;
       const m = /^(.+)-(green|yellow)$/.exec(key);
       if (!m || !METRICS[m[1]]) usage(`unknown option --${key}`);
       spec.metrics[m[1]] ??= {};

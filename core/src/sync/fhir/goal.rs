@@ -18,6 +18,8 @@
 //! - a known arrhythmia (atrial fibrillation) in the extension
 //!   `https://nara.se/fhir/StructureDefinition/known-arrhythmia` (valueBoolean) on the
 //!   blood-pressure or heart-rate Goal: an irregular pulse is then only noted;
+//! - a Goal without ranges (a weight rule or the arrhythmia mark alone) keeps the
+//!   default ranges of its kind;
 //! - the rule version is `meta.versionId` (a number), else `meta.lastUpdated` in Unix
 //!   seconds.
 //!
@@ -449,7 +451,14 @@ pub fn thresholds_from_goal(
         None => ThresholdSet {
             kind,
             rule,
-            metrics,
+            // A Goal that sets no ranges (a weight rule or an arrhythmia mark alone)
+            // leaves the default ranges in force: the care team never stops triage
+            // by omission.
+            metrics: if metrics.is_empty() {
+                ThresholdSet::default_for(kind).metrics
+            } else {
+                metrics
+            },
             weight_gain: Vec::new(),
             personal_best: None,
             known_arrhythmia: false,
