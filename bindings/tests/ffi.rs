@@ -106,6 +106,54 @@ async fn a_reading_is_triaged_and_its_texts_come_from_the_core() {
     );
 }
 
+/// An irregular pulse comes back as a finding with its own symbol and text beside the
+/// values' band; a second one within a week asks the patient to call. A meter's "HI"
+/// entered as a bound is shown with "över"/"above" and triaged red (ADR 0013).
+#[tokio::test]
+async fn findings_and_bounded_values_cross_the_boundary() {
+    use nara_ffi::types::{Comparator, FindingAction, OffScale};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nara = open(&dir).await;
+    let irregular = |minutes_ago| NewReading {
+        quality: QualityFlags {
+            irregular_pulse: true,
+            ..QualityFlags::default()
+        },
+        ..bp(124.0, 79.0, minutes_ago)
+    };
+    let first = nara.readings().add(irregular(120)).await.expect("stored");
+    assert_eq!(first.triage.band, Band::Green, "not measure again");
+    assert_eq!(first.triage.findings.len(), 1);
+    assert_eq!(first.triage.findings[0].symbol, "♥");
+    assert_eq!(
+        first.triage.findings[0].action,
+        FindingAction::MeasureAgainLater
+    );
+    let second = nara.readings().add(irregular(5)).await.expect("stored");
+    let finding = &second.triage.findings[0];
+    assert_eq!(finding.action, FindingAction::ContactCareUnit);
+    assert_eq!(finding.code, "irregular-pulse-repeated");
+    assert!(finding.text.sv.contains("Kontakta din vårdenhet"));
+    assert!(second.triage.advice.en.contains("Contact your care unit"));
+
+    let hi = nara
+        .readings()
+        .add(NewReading {
+            measurement: Measurement::BloodGlucose { mmol_per_l: 33.3 },
+            off_scale: vec![OffScale {
+                metric: Metric::Glucose,
+                comparator: Comparator::Above,
+            }],
+            ..bp(0.0, 0.0, 1)
+        })
+        .await
+        .expect("stored");
+    assert_eq!(hi.value_text.sv, "över 33.3 mmol/L");
+    assert_eq!(hi.value_text.en, "above 33.3 mmol/L");
+    assert_eq!(hi.triage.band, Band::Red);
+    assert_eq!(hi.off_scale.len(), 1);
+}
+
 #[tokio::test]
 async fn bad_input_gets_typed_errors_without_the_value() {
     let dir = tempfile::tempdir().expect("tempdir");

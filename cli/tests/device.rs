@@ -142,3 +142,88 @@ fn bad_input_and_undecodable_bytes_have_their_exit_codes() {
         out(&short)
     );
 }
+
+/// A Bluetooth scale: 85.0 kg at 07:30 on 2026-11-20 (0x2A9D, SI, time stamp).
+const SCALE_85: &str = "02 68 42 EA 07 0B 14 07 1E 00";
+
+/// Heart failure (ADR 0013): 85.0 kg from a scale two days after 80.0 kg typed in is
+/// a gain of more than 2 kg in 3 days. The preview says so, and the import stores the
+/// same band and reason.
+#[test]
+fn a_scales_weight_gain_is_flagged_in_the_preview_and_in_what_is_stored() {
+    let (_tmp, data) = data_dir();
+    let earlier = nara(
+        &data,
+        &[
+            "reading",
+            "add",
+            "weight",
+            "80.0",
+            "--at",
+            "2026-11-18T07:30:00+01:00",
+        ],
+    );
+    assert!(earlier.status.success(), "{}", out(&earlier));
+
+    let preview = nara(
+        &data,
+        &[
+            "--lang",
+            "en",
+            "device",
+            "decode",
+            "2A9D",
+            SCALE_85,
+            "--tz",
+            "Europe/Stockholm",
+        ],
+    );
+    let text = out(&preview);
+    assert!(preview.status.success(), "{text}");
+    assert!(text.contains("▲ Yellow"), "{text}");
+    assert!(
+        text.contains("Weight has risen more than 2.0 kg in 3 days"),
+        "{text}"
+    );
+
+    let import = nara(
+        &data,
+        &[
+            "device",
+            "import",
+            "2A9D",
+            SCALE_85,
+            "--tz",
+            "Europe/Stockholm",
+            "--device-id",
+            "SCALE-1",
+        ],
+    );
+    assert!(import.status.success(), "{}", out(&import));
+    let list = nara(&data, &["--json", "reading", "list", "--kind", "weight"]);
+    let list: Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    let newest = &list[0];
+    assert_eq!(newest["measurement"]["kg"], 85.0, "{list}");
+    assert_eq!(newest["triage"]["band"], "yellow", "{list}");
+    assert_eq!(newest["triage"]["reason"]["code"], "weight_gain", "{list}");
+}
+
+/// A cuff's irregular pulse shows as its own finding beside the values' band.
+#[test]
+fn an_irregular_pulse_is_shown_as_a_finding_not_measure_again() {
+    let (_tmp, data) = data_dir();
+    // 121/80, 07:30, pulse 72, user 1, status bit 2: irregular pulse.
+    let irregular = "1E 79 00 50 00 5F 00 EA 07 0B 14 07 1E 00 48 00 01 04 00";
+    let o = nara(
+        &data,
+        &["--lang", "sv", "device", "decode", "2A35", irregular],
+    );
+    let text = out(&o);
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("● Grönt"), "{text}");
+    assert!(!text.contains("Mät igen ("), "{text}");
+    assert!(
+        text.contains("♥ Mätaren upptäckte oregelbunden puls"),
+        "{text}"
+    );
+}
