@@ -1420,15 +1420,16 @@ mod tests {
         let default = ThresholdSet::default_for(ReadingKind::BloodPressure);
         // (values, flags, earlier irregular pulse N days ago, thresholds) →
         // (band, value band, finding action)
-        let table: Vec<(
+        type Row<'a> = (
             Measurement,
             QualityFlags,
             Option<i64>,
-            &ThresholdSet,
+            &'a ThresholdSet,
             Band,
             Band,
             Option<FindingAction>,
-        )> = vec![
+        );
+        let table: Vec<Row<'_>> = vec![
             (
                 bp(120.0, 75.0),
                 flags(true, false),
