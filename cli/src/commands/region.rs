@@ -923,6 +923,41 @@ mod tests {
     }
 
     #[test]
+    fn another_patients_store_has_an_exit_code_of_its_own_and_names_nobody() {
+        use super::super::{content, device, form, notices};
+        let e = sync_error(Lang::Sv, SyncError::AnotherPatient);
+        let user = e.downcast_ref::<UserError>().expect("a user error");
+        assert_eq!(user.code, EXIT_OTHER_PATIENT);
+        assert!(
+            user.lines[0].contains("en annan persons uppgifter"),
+            "{user}"
+        );
+        assert!(user.lines[1].contains("another person's data"), "{user}");
+        assert!(
+            user.lines.iter().all(|l| l.contains("nara logout")),
+            "{user}"
+        );
+        let others = [
+            1,
+            EXIT_INPUT,
+            EXIT_LOGIN,
+            EXIT_UNFINISHED,
+            EXIT_UNSYNCED,
+            notices::EXIT_NOT_FOUND,
+            notices::EXIT_TOO_LATE,
+            notices::EXIT_MOVED,
+            notices::EXIT_REFUSED,
+            form::EXIT_INVALID,
+            form::EXIT_NOT_DOWNLOADED,
+            form::EXIT_SUBMITTED,
+            form::EXIT_UNUSABLE,
+            content::EXIT_NOT_FOUND,
+            device::EXIT_DECODE,
+        ];
+        assert!(!others.contains(&EXIT_OTHER_PATIENT), "{others:?}");
+    }
+
+    #[test]
     fn region_urls_follow_the_transport_rules() {
         let strict = transport_config(false);
         let dev = transport_config(true);
