@@ -1054,6 +1054,14 @@ pub enum SyncError {
     /// push, never the notification itself.
     #[error("not an opaque push id")]
     BadPush,
+    /// The login was refused because this phone's data belongs to another patient (or
+    /// to a login at another region): a store belongs to the patient of its first login,
+    /// and nothing of the refused login was kept, sent or fetched. Tell the person that
+    /// the app holds someone else's data: that patient must log in (the same patient may
+    /// always log in again), or the app must be logged out first, which deletes that
+    /// data from the phone. Names neither patient nor region.
+    #[error("this phone holds another patient's data; the login was refused")]
+    AnotherPatient,
     /// The store was closed, wiped or logged out.
     #[error("the store is closed")]
     Closed,
@@ -1091,6 +1099,7 @@ impl From<CoreSyncError> for SyncError {
             CoreSyncError::UnsyncedChanges(pending) => SyncError::UnsyncedChanges { pending },
             CoreSyncError::Busy => SyncError::Busy,
             CoreSyncError::BadPush => SyncError::BadPush,
+            CoreSyncError::AnotherPatient => SyncError::AnotherPatient,
             CoreSyncError::Unusable(detail) => SyncError::Unusable { detail },
             CoreSyncError::Store(s) => common_store(&s).into(),
             CoreSyncError::Local(e) => common(&e).into(),

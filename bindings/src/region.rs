@@ -313,6 +313,13 @@ impl Region {
     /// Second half of the login: checks the redirect's `state` against `pending`,
     /// exchanges the code (PKCE), stores the refresh token encrypted and returns the
     /// patient's FHIR id. A `pending` login is used once; a second call fails with `Auth`.
+    ///
+    /// One patient per store: the store belongs to the region and patient of its first
+    /// login, and everything on it is sent with that patient as subject — readings,
+    /// messages and answers captured before the first login belong to whoever logs in
+    /// first. A login whose token names another patient, or a login to another region,
+    /// fails with `AnotherPatient` before anything is stored, sent or fetched (its tokens
+    /// are revoked, best effort); the store's own patient may always log in again.
     pub async fn finish_login(
         &self,
         pending: Arc<PendingLogin>,

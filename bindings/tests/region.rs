@@ -89,6 +89,25 @@ async fn login(nara: &Nara) -> Arc<Region> {
     r
 }
 
+/// Logs in as `user` through the test-login browser: the patient id, or the error of
+/// `finishLogin`.
+async fn login_as(nara: &Nara, user: &str) -> Result<String, SyncError> {
+    let r = nara.region();
+    let pending = r
+        .begin_login(
+            test_region().fhir_url.clone(),
+            CLIENT_ID.into(),
+            REDIRECT_URI.into(),
+        )
+        .await
+        .expect("begins");
+    let redirect = test_login_browser(user.into(), true)
+        .authorize(pending.authorize_url(), pending.redirect_uri())
+        .await
+        .expect("the test login redirects");
+    r.finish_login(pending, redirect).await
+}
+
 async fn add(nara: &Nara, n: u64) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
@@ -138,6 +157,37 @@ async fn on_server(reading_id: &str) -> u64 {
         .collect::<String>()
         .parse()
         .expect("a count")
+}
+
+/// The subjects of the Observations the FHIR server holds with this reading's
+/// identifier (read directly from the server, unauthenticated).
+async fn subjects_on_server(reading_id: &str) -> Vec<String> {
+    let url = format!("{}/Observation", test_region().fhir_direct_url);
+    let identifier = format!("urn:ietf:rfc:3986|urn:uuid:{reading_id}");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("curl")
+            .args(["-sfG", &url, "--data-urlencode"])
+            .arg(format!("identifier={identifier}"))
+            .output()
+            .expect("curl runs")
+    })
+    .await
+    .expect("joins");
+    let bundle: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a Bundle");
+    bundle["entry"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    e["resource"]["subject"]["reference"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Default)]
@@ -387,4 +437,50 @@ async fn forced_logout_stops_a_running_sync() {
         matches!(result, Ok(_) | Err(SyncError::Closed)),
         "{result:?}"
     );
+}
+
+/// One patient per store: readings captured before the first login go with the first
+/// patient; a login as another patient fails with `AnotherPatient` and keeps nothing (the
+/// status still names the first patient, the next sync sends as them), and the first
+/// patient may log in again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_as_another_patient_fails_with_another_patient_and_keeps_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nara, _) = open(&dir).await;
+    // Captured before any login: they belong to whoever logs in first.
+    let ids = add(&nara, 2).await;
+    let region = login(&nara).await;
+    let first = test_region().patient.clone();
+
+    let refused = login_as(&nara, "bertil")
+        .await
+        .expect_err("another patient");
+    assert!(matches!(refused, SyncError::AnotherPatient), "{refused:?}");
+    let text = refused.to_string();
+    assert_eq!(
+        text,
+        "this phone holds another patient's data; the login was refused"
+    );
+    assert!(!text.contains(&first) && !text.contains("bertil"));
+
+    let status = region.status().await.expect("status");
+    assert!(status.logged_in && !status.login_required, "{status:?}");
+    assert_eq!(status.patient.as_deref(), Some(first.as_str()));
+    assert_eq!(status.pending, 2);
+    let report = region.sync_now(120_000, None).await.expect("syncs");
+    assert!(report.finished, "{report:?}");
+    assert_eq!(report.created, 2);
+    for id in &ids {
+        assert_eq!(
+            subjects_on_server(id).await,
+            [format!("Patient/{first}")],
+            "reading {id} once, in the first patient's record"
+        );
+    }
+
+    // The store's own patient logs in again.
+    let again = login_as(&nara, &test_region().user)
+        .await
+        .expect("the same patient logs in again");
+    assert_eq!(again, first);
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{json, nara};
+use common::{json, nara, out};
 
 /// The running test region (started once per process by `tests/region/up`).
 fn region() -> &'static nara_tests::region::Region {
@@ -102,6 +102,63 @@ fn login_sync_status_logout() {
     let v = json(&nara(&dir, &["status", "--json"]));
     assert_eq!(v["logged_in"], false, "{v}");
     assert!(v["region"].is_null(), "CLI settings removed: {v}");
+}
+
+/// One patient per data dir: a reading added before any login goes with the first
+/// patient; `nara login` as another patient exits 14 with a text that names nobody and
+/// keeps nothing (status still shows the first patient); the first patient logs in
+/// again and the reading reaches the region.
+#[test]
+fn a_login_as_another_patient_exits_14_and_keeps_the_first_patients_login() {
+    let env = region();
+    let url = &env.fhir_url;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let login = |lang: &str, user: &str| {
+        nara(
+            &dir,
+            &[
+                "--lang",
+                lang,
+                "login",
+                "--region",
+                url,
+                "--test-login",
+                user,
+                "--dev-http",
+            ],
+        )
+    };
+
+    json(&nara(&dir, &["reading", "add", "weight", "71.5", "--json"]));
+    let o = login("en", &env.user);
+    assert!(o.status.success(), "{}", out(&o));
+
+    for (lang, says) in [
+        ("en", "holds another person's data"),
+        ("sv", "har en annan persons uppgifter"),
+    ] {
+        let o = login(lang, "bertil");
+        assert_eq!(o.status.code(), Some(14), "{}", out(&o));
+        let text = out(&o);
+        assert!(text.contains(says), "{text}");
+        assert!(text.contains("nara logout"), "{text}");
+        assert!(
+            !text.contains("bertil") && !text.contains(&env.patient),
+            "names nobody: {text}"
+        );
+    }
+
+    let v = json(&nara(&dir, &["status", "--json"]));
+    assert_eq!(v["logged_in"], true, "{v}");
+    assert_eq!(v["patient"], env.patient.as_str(), "{v}");
+    assert_eq!(v["pending"], 1, "{v}");
+
+    let o = login("en", &env.user);
+    assert!(o.status.success(), "the first patient again: {}", out(&o));
+    let v = json(&nara(&dir, &["sync", "--json"]));
+    assert_eq!(v["report"]["created"], 1, "{v}");
+    assert_eq!(v["status"]["patient"], env.patient.as_str(), "{v}");
 }
 
 #[test]

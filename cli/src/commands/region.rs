@@ -10,7 +10,9 @@
 //!
 //! Exit codes: 0 done; 1 failure; 2 bad input (URL, insecure transport); 3 not logged
 //! in or the login expired; 4 sync unfinished (readings still waiting); 5 logout
-//! refused because readings have not been uploaded.
+//! refused because readings have not been uploaded; 14 login refused because this data
+//! dir holds another patient's data (a store belongs to the patient of its first
+//! login; readings added before it belong to whoever logs in first).
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -41,12 +43,22 @@ pub const EXIT_LOGIN: u8 = 3;
 pub const EXIT_UNFINISHED: u8 = 4;
 /// Exit code: logout refused, changes have not reached the care team.
 pub const EXIT_UNSYNCED: u8 = 5;
+/// Exit code: login refused, this data dir holds another patient's data (or a login at
+/// another region). Not shared with any other outcome of any command.
+pub const EXIT_OTHER_PATIENT: u8 = 14;
 
 /// How long the browser login may take before the CLI gives up.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Arguments of `nara login`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The data dir belongs to the patient of its first login: readings added \
+    before it are sent as that patient's, and a login as anyone else (or to another \
+    region) is refused until the data dir is logged out (which wipes it).\n\n\
+    Exit codes: 0 done; 1 failure; 2 bad input (URL, insecure transport); 14 this data \
+    dir holds another patient's data (the login was refused, nothing was sent)."
+)]
 pub struct LoginArgs {
     /// The region's FHIR base URL (its SMART configuration is discovered from it).
     #[arg(long, value_name = "URL")]
@@ -230,6 +242,7 @@ pub fn sync_error(lang: Lang, e: SyncError) -> anyhow::Error {
                  or log out anyway with --force (they will be lost)."
             ),
         ),
+        SyncError::AnotherPatient => another_patient_error(lang),
         SyncError::Auth(AuthError::Transport(TransportError::InsecureUrl)) => insecure_error(lang),
         SyncError::Busy => bilingual_error(
             lang,
@@ -244,6 +257,23 @@ pub fn sync_error(lang: Lang, e: SyncError) -> anyhow::Error {
             format!("It failed: {other}"),
         ),
     }
+}
+
+/// The refused login of another patient: what the patient is told (both languages,
+/// naming nobody) and [`EXIT_OTHER_PATIENT`].
+pub fn another_patient_error(lang: Lang) -> anyhow::Error {
+    bilingual_error(
+        lang,
+        EXIT_OTHER_PATIENT,
+        "Inloggningen avbröts: Nära på den här datorn har en annan persons uppgifter \
+         (eller uppgifter från en annan region). Ingenting skickades. Den personen måste \
+         logga in själv, eller så loggas den här datorn ut först (nara logout; det \
+         raderar de uppgifterna härifrån).",
+        "The login was stopped: Nära on this computer holds another person's data (or \
+         data from another region). Nothing was sent. That person must log in themselves, \
+         or this computer must be logged out first (nara logout; that deletes their data \
+         from here).",
+    )
 }
 
 /// A single-threaded runtime for the core's async calls.
@@ -890,6 +920,41 @@ mod tests {
                 );
             }
         });
+    }
+
+    #[test]
+    fn another_patients_store_has_an_exit_code_of_its_own_and_names_nobody() {
+        use super::super::{content, device, form, notices};
+        let e = sync_error(Lang::Sv, SyncError::AnotherPatient);
+        let user = e.downcast_ref::<UserError>().expect("a user error");
+        assert_eq!(user.code, EXIT_OTHER_PATIENT);
+        assert!(
+            user.lines[0].contains("en annan persons uppgifter"),
+            "{user}"
+        );
+        assert!(user.lines[1].contains("another person's data"), "{user}");
+        assert!(
+            user.lines.iter().all(|l| l.contains("nara logout")),
+            "{user}"
+        );
+        let others = [
+            1,
+            EXIT_INPUT,
+            EXIT_LOGIN,
+            EXIT_UNFINISHED,
+            EXIT_UNSYNCED,
+            notices::EXIT_NOT_FOUND,
+            notices::EXIT_TOO_LATE,
+            notices::EXIT_MOVED,
+            notices::EXIT_REFUSED,
+            form::EXIT_INVALID,
+            form::EXIT_NOT_DOWNLOADED,
+            form::EXIT_SUBMITTED,
+            form::EXIT_UNUSABLE,
+            content::EXIT_NOT_FOUND,
+            device::EXIT_DECODE,
+        ];
+        assert!(!others.contains(&EXIT_OTHER_PATIENT), "{others:?}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ type SearchUrl<'a> = dyn Fn(&str) -> Result<Url, SyncError> + Sync + 'a;
 /// Stores the newest `lastUpdated` seen for a resource type.
 mod content;
 mod notices;
+mod owner;
 
 type SaveCursor<'a> = dyn Fn(&str, Option<Timestamp>) -> Result<(), SyncError> + Sync + 'a;
 
@@ -85,6 +86,13 @@ pub enum SyncError {
     /// characters an opaque id does not have): pass only the id field of the push.
     #[error("not an opaque push id")]
     BadPush,
+    /// The login names another patient, or another region, than the one this store
+    /// belongs to (the first login on it): it was refused before anything was stored,
+    /// sent or fetched, and its tokens were revoked (best effort). The store's own
+    /// patient may log in again; anyone else needs the store logged out (which wipes
+    /// it) first. Names neither patient nor region.
+    #[error("this store holds another patient's data; the login was refused")]
+    AnotherPatient,
 }
 
 impl From<AuthError> for SyncError {
@@ -360,6 +368,15 @@ impl Region<'_> {
     /// Logs in to the region at `fhir_base` (SMART standalone patient launch): discovery,
     /// PKCE S256, the browser, `state` check, code exchange. Stores the session and the
     /// refresh token sealed; returns the patient's FHIR id.
+    ///
+    /// One patient per store: the store belongs to the region and patient of its first
+    /// login, and everything on it is sent with that patient as subject — including the
+    /// readings, messages and answers captured before that first login, which belong to
+    /// whoever logs in first. A later login whose token names another patient, or a login
+    /// to another region, fails with [`SyncError::AnotherPatient`] before anything is
+    /// stored, sent or fetched. The same patient may log in again at any time (after
+    /// [`SyncError::LoginRequired`]); another patient needs the store logged out (wiped)
+    /// first.
     pub async fn login(
         &self,
         fhir_base: &Url,
@@ -392,7 +409,12 @@ impl Region<'_> {
         )?)
     }
 
-    /// Second half of [`Region::login`]: checks the redirect and exchanges the code.
+    /// Second half of [`Region::login`]: checks the redirect and exchanges the code, then
+    /// keeps the login only if its patient and region are this store's (or the store has
+    /// never been logged in; readings captured before that belong to whoever logs in
+    /// first). Otherwise fails with [`SyncError::AnotherPatient`]: no session, refresh
+    /// token or access token of that login is kept, and its refresh token is revoked
+    /// (best effort).
     pub async fn finish_login(
         &self,
         pending: PendingLogin,
@@ -401,20 +423,7 @@ impl Region<'_> {
         let code = auth::code_from_redirect(&pending, redirect)?;
         let http = self.http(REQUEST_TIMEOUT)?;
         let logged_in = auth::exchange(&http, pending, code, self.nara.now()).await?;
-        let session = serde_json::to_vec(&logged_in.session).map_err(|_| StoreError::Decode)?;
-        self.nara.store.write(|tx, k| {
-            outbox::meta_put(tx, k, SESSION_KEY, &session)?;
-            outbox::meta_put(
-                tx,
-                k,
-                REFRESH_KEY,
-                logged_in.refresh_token.secret().as_bytes(),
-            )
-        })?;
-        *self.state().access.lock().await = Some(logged_in.access);
-        lock(&self.state().status).login_required = false;
-        self.publish();
-        Ok(logged_in.session.patient)
+        self.keep_login(logged_in).await
     }
 
     /// A valid access token: the cached one, or one refresh for any number of callers

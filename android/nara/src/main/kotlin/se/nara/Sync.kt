@@ -44,9 +44,17 @@ fun interface AuthBrowser {
  * `finishLogin` (checks `state`, exchanges the code, stores the refresh token
  * encrypted).
  *
+ * One patient per store: the store belongs to the region and patient of its first
+ * login, and everything on it is sent with that patient as subject — readings captured
+ * before the first login belong to whoever logs in first. A login as another patient
+ * (or to another region) throws `SyncException.AnotherPatient` and keeps nothing; tell
+ * the person that the phone holds someone else's data, which that patient must log in
+ * to, or which a logout deletes. The store's own patient may always log in again.
+ *
  * Throws `SyncException.LoginCancelled` when the browser reports
  * `BrowserException.Cancelled`, `SyncException.Auth` for a failed browser or a refused
- * login, `SyncException.Network` when the region cannot be reached.
+ * login, `SyncException.Network` when the region cannot be reached,
+ * `SyncException.AnotherPatient` when the store belongs to another patient.
  */
 suspend fun Region.login(
     fhirBase: String,
