@@ -11,6 +11,11 @@ import org.junit.Assert.assertTrue
 import org.junit.Test
 import se.nara.localized
 import uniffi.nara.Band
+import uniffi.nara.Comparator
+import uniffi.nara.FindingAction
+import uniffi.nara.NewReading
+import uniffi.nara.OffScale
+import uniffi.nara.Source
 import uniffi.nara.Measurement
 import uniffi.nara.Metric
 import uniffi.nara.ReadingFilter
@@ -50,6 +55,29 @@ class ReadingsTest : StoreTest() {
         assertEquals(red, readings.get(red.id))
         val listed = readings.list(ReadingFilter(kind = ReadingKind.BLOOD_PRESSURE))
         assertEquals(setOf(red.id, green.id), listed.map { it.id }.toSet())
+    }
+
+    @Test
+    fun anIrregularPulseIsAFindingAndAMetersHiIsABound() = runBlocking {
+        val readings = nara.readings()
+        val irregular = NO_FLAGS.copy(irregularPulse = true)
+        readings.add(bloodPressure(124.0, 79.0, at = minutesAgo(120)).copy(quality = irregular))
+        val again = readings.add(bloodPressure(124.0, 79.0, at = minutesAgo(5)).copy(quality = irregular))
+        // The values decide the band; the finding has its own symbol and text.
+        assertEquals(Band.GREEN, again.triage.band)
+        val finding = again.triage.findings.single()
+        assertEquals(FindingAction.CONTACT_CARE_UNIT, finding.action)
+        assertEquals("♥", finding.symbol)
+        assertTrue(finding.text.sv, finding.text.sv.contains("Kontakta din vårdenhet"))
+
+        val hi = readings.add(NewReading(
+            measurement = Measurement.BloodGlucose(mmolPerL = 33.3),
+            effectiveAt = minutesAgo(1), utcOffsetSeconds = 3600, source = Source.Manual,
+            quality = NO_FLAGS, note = null,
+            offScale = listOf(OffScale(Metric.GLUCOSE, Comparator.ABOVE))))
+        assertEquals(Band.RED, hi.triage.band)
+        assertEquals("över 33.3 mmol/L", hi.valueText.sv)
+        assertEquals("above 33.3 mmol/L", hi.valueText.en)
     }
 
     @Test

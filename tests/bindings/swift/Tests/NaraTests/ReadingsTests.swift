@@ -56,6 +56,26 @@ final class ReadingsTests: XCTestCase {
         XCTAssertEqual(reading.triage.reasonCode, "poor_quality")
     }
 
+    func testIrregularPulseIsAFindingAndAMetersHiIsABound() async throws {
+        let nara = try await openStore(self)
+        var flags = QualityFlags.clear
+        flags.irregularPulse = true
+        let bp = Measurement.bloodPressure(systolic: 124, diastolic: 79, pulse: 70)
+        _ = try await nara.readings().add(
+            reading: .manual(bp, at: Date().addingTimeInterval(-7200), quality: flags))
+        let again = try await nara.readings().add(reading: .manual(bp, quality: flags))
+        // The values decide the band; the finding has its own symbol and text.
+        XCTAssertEqual(again.triage.band, .green)
+        XCTAssertEqual(again.triage.findings.map(\.action), [.contactCareUnit])
+        XCTAssertEqual(again.triage.findings.first?.symbol, "♥")
+
+        var hi = NewReading.manual(.bloodGlucose(mmolPerL: 33.3))
+        hi.offScale = [OffScale(metric: .glucose, comparator: .above)]
+        let stored = try await nara.readings().add(reading: hi)
+        XCTAssertEqual(stored.triage.band, .red)
+        XCTAssertEqual(stored.valueText.sv, "över 33.3 mmol/L")
+    }
+
     func testCorrectionSupersedesAndKeepsHistory() async throws {
         let nara = try await openStore(self)
         let readings = nara.readings()
