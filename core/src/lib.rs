@@ -352,9 +352,10 @@ impl Readings<'_> {
     }
 
     /// Validates, triages (in time order, each reading seeing the earlier ones) and
-    /// builds the readings of `batch` without storing them: the one path from a
-    /// [`NewReading`] to a [`Reading`] for `add`, `correct`, `import`, device imports
-    /// and previews. The readings come back in time order.
+    /// builds the readings of `batch` without storing them, for `add`, `correct` and
+    /// previews. [`Readings::import`] runs the same steps ([`Readings::validated`],
+    /// [`Readings::history`], [`Readings::build`]) with the building on its sealing
+    /// thread. The readings come back in time order.
     fn prepare_batch(
         &self,
         batch: Vec<NewReading>,
