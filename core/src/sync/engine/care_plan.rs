@@ -720,10 +720,10 @@ impl Region<'_> {
                     }
                 }
                 None => {
-                    if current.rule.origin == ThresholdOrigin::CareTeam || source.is_some() {
-                        if self.withdraw_goal(goal.kind)? {
-                            changes += 1;
-                        }
+                    let care_team =
+                        current.rule.origin == ThresholdOrigin::CareTeam || source.is_some();
+                    if care_team && self.withdraw_goal(goal.kind)? {
+                        changes += 1;
                     }
                 }
             }
