@@ -339,7 +339,11 @@ fn goal_source_key(kind: ReadingKind) -> String {
 }
 
 /// What the id searches found: the ids of the patient's Goals and CarePlans.
+#[derive(Default)]
 struct IdsOnServer {
+    /// False when the server listed fewer ids than it says it has: then nothing is
+    /// withdrawn.
+    trusted: bool,
     goals: HashSet<String>,
     care_plans: HashSet<String>,
 }
@@ -369,6 +373,7 @@ impl Region<'_> {
         let mut schedules = 0;
         let mut complete = true;
         match self.ids_on_server(base, patient, deadline, report).await? {
+            Some(ids) if !ids.trusted => {}
             Some(ids) => {
                 let (t, s) = self.apply_deletions(&ids)?;
                 thresholds += t;
@@ -397,7 +402,7 @@ impl Region<'_> {
 
     /// The ids of the patient's Goals and CarePlans on the server: one `batch` request,
     /// or two searches when the server does not take the batch. `None` if an answer did
-    /// not come or may be incomplete.
+    /// not come; not `trusted` if the server says it has more than it listed.
     async fn ids_on_server(
         &self,
         base: &Url,
@@ -459,17 +464,23 @@ impl Region<'_> {
                 );
             }
             if !page.complete() {
+                // The server says it has more than it listed: trusting the list could
+                // withdraw what is still there.
                 tracing::warn!(
                     resource = resource.resource_type(),
                     "id list may be incomplete; no deletion applied"
                 );
-                return Ok(None);
+                return Ok(Some(IdsOnServer::default()));
             }
             sets.push(page.ids);
         }
         let care_plans = sets.pop().unwrap_or_default();
         let goals = sets.pop().unwrap_or_default();
-        Ok(Some(IdsOnServer { goals, care_plans }))
+        Ok(Some(IdsOnServer {
+            trusted: true,
+            goals,
+            care_plans,
+        }))
     }
 
     /// POSTs `body` to the FHIR base with the access token (one retry after a 401).
