@@ -499,8 +499,9 @@ impl Region<'_> {
             }
             let token = self.access_token().await?;
             let http = self.http(remaining.min(REQUEST_TIMEOUT))?;
+            // A request, but not an upload: `bytes_sent` counts uploaded bodies only (as
+            // for the GET searches, whose URLs are not counted either).
             report.requests += 1;
-            report.bytes_sent += body.len() as u64;
             let response = match http
                 .post(base.clone())
                 .bearer_auth(token)
