@@ -24,7 +24,8 @@ use std::time::{Duration, SystemTime};
 use nara_core::sync::auth::AuthBrowser as CoreAuthBrowser;
 use nara_core::sync::auth::{AuthError, PendingLogin as CorePendingLogin};
 use nara_core::sync::engine::{
-    FailedUpload as CoreFailedUpload, SyncError as CoreSyncError, SyncStatus as CoreSyncStatus,
+    CarePlanResource, FailedUpload as CoreFailedUpload, SyncError as CoreSyncError,
+    SyncStatus as CoreSyncStatus, UnusableDownload as CoreUnusableDownload, UnusableReason,
     UploadKind,
 };
 use nara_core::sync::transport::TransportConfig as CoreTransportConfig;
@@ -149,6 +150,66 @@ pub enum UploadKind {
     FormResponse,
 }
 
+/// The care-plan resource types the core downloads.
+#[uniffi::remote(Enum)]
+pub enum CarePlanResource {
+    /// A `Goal`: the care team's thresholds for one reading kind.
+    Goal,
+    /// A `CarePlan`: measurement schedules.
+    CarePlan,
+}
+
+/// Why a downloaded resource could not be used (the stable code in brackets, as the
+/// region is told it).
+#[uniffi::remote(Enum)]
+pub enum UnusableReason {
+    /// A required element is absent (`missing`).
+    Missing,
+    /// An element has the wrong type or an unreadable value (`invalid`).
+    Invalid,
+    /// A code or code system the core does not know (`unknown-code`).
+    UnknownCode,
+    /// A quantity in another unit than the canonical UCUM unit (`wrong-unit`).
+    WrongUnit,
+    /// Valid FHIR that the core does not support (`unsupported`).
+    Unsupported,
+    /// Limits that do not fit together, e.g. a low end above its high end (`bad-range`).
+    BadRange,
+    /// A schedule that cannot be used, e.g. an unknown time zone (`bad-schedule`).
+    BadSchedule,
+    /// Not about the logged-in patient (`wrong-subject`).
+    WrongSubject,
+}
+
+/// A downloaded Goal or CarePlan the core could not use. It names no patient, value or
+/// resource id; it is read again on every sync until the care team fixes it, and
+/// meanwhile what applied before stays in force.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UnusableDownload {
+    /// Which type of resource.
+    pub resource: CarePlanResource,
+    /// Why it cannot be used.
+    pub reason: UnusableReason,
+    /// The stable reason code (`unknown-code`, `bad-range`, ...), for a report to the region.
+    pub reason_code: String,
+    /// The element path, e.g. `target[0].detailRange`.
+    pub field: String,
+    /// A sentence for the patient, in Swedish and English.
+    pub text: LocalizedText,
+}
+
+impl From<CoreUnusableDownload> for UnusableDownload {
+    fn from(u: CoreUnusableDownload) -> Self {
+        UnusableDownload {
+            text: u.text(),
+            resource: u.resource,
+            reason: u.reason,
+            reason_code: u.reason.code().to_owned(),
+            field: u.field,
+        }
+    }
+}
+
 /// The sync state, for a status line or screen.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncStatus {
@@ -166,6 +227,9 @@ pub struct SyncStatus {
     pub in_flight: u64,
     /// Changes the region refused, with reasons (kept locally, never dropped).
     pub failed: Vec<FailedUpload>,
+    /// Downloaded Goals and CarePlans that could not be used; empty when all were.
+    /// Show them (`text`), and tell the region (type, `reasonCode`, `field`).
+    pub unusable: Vec<UnusableDownload>,
     /// The end of the last sync that finished without error.
     pub last_success: Option<SystemTime>,
     /// The last error, if the last sync did not finish (no patient data).
@@ -186,6 +250,7 @@ impl From<CoreSyncStatus> for SyncStatus {
                 .into_iter()
                 .map(|CoreFailedUpload { kind, id, error }| FailedUpload { kind, id, error })
                 .collect(),
+            unusable: s.unusable.into_iter().map(UnusableDownload::from).collect(),
             last_success: s.last_success.map(to_system),
             last_error: s.last_error,
         }

@@ -8,6 +8,8 @@
 //   nurse thresholds PATIENT peak-flow --personal-best L_PER_MIN   (zones 80 % / 50 % of it)
 //   nurse thresholds PATIENT --file thresholds.json
 //   nurse withdraw   PATIENT KIND            (the Goal becomes cancelled: defaults apply)
+//   nurse delete     PATIENT KIND|schedule   (DELETE the kind's Goal, or the CarePlan)
+//   nurse thresholds ... --malformed unknown-code|inverted-range   (a Goal Nära cannot use)
 //   nurse schedule   PATIENT KIND --times 08:00,20:00 [--days N] [--start YYYY-MM-DD]
 //                    [--days-of-week mon,wed,fri] [--window MIN] [--time-zone Europe/Stockholm]
 //                    [--text-sv "..."] [--text-en "..."]
@@ -192,6 +194,10 @@ function usage(msg) {
       ({"bp": {"systolic": {"green": [90, 135], "yellow": [80, 160]}, ...},
         "weight": {"gain": [{"kg": 2, "days": 3, "band": "yellow"}]}})
   nurse withdraw   PATIENT KIND
+  nurse delete     PATIENT KIND|schedule   (DELETE the Goal of KIND, or the CarePlan)
+  nurse thresholds ... --malformed unknown-code|inverted-range
+                   (writes the Goal broken on purpose: the first target's measure gets an
+                    unknown code, or its range is turned around)
   nurse schedule   PATIENT KIND --times HH:MM[,HH:MM...] [--days N] [--start YYYY-MM-DD]
                    [--days-of-week mon,wed,fri] [--window MINUTES] [--time-zone ZONE]
                    [--text-sv TEXT] [--text-en TEXT]
@@ -418,7 +424,7 @@ async function thresholds(base, patient, kind, opts) {
       spec.knownArrhythmia = opts['known-arrhythmia'] === 'true';
     }
     for (const [key, value] of Object.entries(opts)) {
-      if (['fhir', 'gain', 'personal-best', 'known-arrhythmia'].includes(key)) continue;
+      if (['fhir', 'gain', 'malformed', 'personal-best', 'known-arrhythmia'].includes(key)) continue;
       const m = /^(.+)-(green|yellow)$/.exec(key);
       if (!m || !METRICS[m[1]]) usage(`unknown option --${key}`);
       spec.metrics[m[1]] ??= {};
@@ -428,7 +434,39 @@ async function thresholds(base, patient, kind, opts) {
   }
   if (!Object.keys(specs).length) usage('no thresholds given');
   for (const [k, spec] of Object.entries(specs)) checkSpec(k, spec);
-  for (const [k, spec] of Object.entries(specs)) await put(base, goalFor(patient, k, spec));
+  for (const [k, spec] of Object.entries(specs)) {
+    const goal = goalFor(patient, k, spec);
+    if (opts.malformed !== undefined) malform(goal, opts.malformed);
+    await put(base, goal);
+  }
+}
+
+// A Goal that Nära must refuse (and report), for the "cannot be used" stories:
+// an unknown LOINC code on the first target's measure, or its range turned around.
+function malform(goal, how) {
+  const first = goal.target?.[0];
+  if (!first) usage('--malformed needs a kind with at least one metric range');
+  if (how === 'unknown-code') {
+    first.measure = { coding: [{ system: 'http://loinc.org', code: '99999-9', display: 'Unknown' }] };
+  } else if (how === 'inverted-range') {
+    const { low, high } = first.detailRange;
+    if (!low || !high) usage('--malformed inverted-range needs a closed first range (LO-HI)');
+    first.detailRange = { low: high, high: low };
+  } else usage(`--malformed is unknown-code or inverted-range, not '${how}'`);
+}
+
+// DELETE the kind's Goal, or (KIND = schedule) the patient's CarePlan: the
+// resource is gone from searches; hfs keeps its history.
+async function deleteResource(base, patient, what) {
+  let rel;
+  if (what === 'schedule') rel = `CarePlan/${patient}-measurement-schedule`;
+  else if (KINDS[what]) rel = `Goal/${patient}-threshold-${what}`;
+  else usage(`delete takes a kind or 'schedule', not '${what ?? ''}'`);
+  const r = await fhir(base, 'DELETE', rel);
+  if (r.status !== 200 && r.status !== 204 && r.status !== 404 && r.status !== 410) {
+    throw new Error(`DELETE ${rel} answered ${r.status}: ${r.text.slice(0, 300)}`);
+  }
+  console.log(`deleted ${rel} (${r.status})`);
 }
 
 async function withdraw(base, patient, kind) {
@@ -1237,6 +1275,7 @@ const base = fhirBase(opts);
 try {
   if (command === 'thresholds') await thresholds(base, patient, kind, opts);
   else if (command === 'withdraw') await withdraw(base, patient, kind);
+  else if (command === 'delete') await deleteResource(base, patient, kind);
   else if (command === 'schedule') await schedule(base, patient, kind, opts);
   else if (command === 'unschedule') await unschedule(base, patient, kind);
   else if (command === 'show') await show(base, patient);

@@ -46,7 +46,7 @@ const MAX_BODY = 64 * 1024 * 1024;
 
 // Test users of the login: user name -> Patient id. NARA_REGION_USERS adds
 // more as "name:patient-id,name2:patient-id2".
-const USERS = { anna: 'anna-1', bertil: 'bertil-1', cecilia: 'cecilia-1', dagny: 'dagny-1' };
+const USERS = { anna: 'anna-1', bertil: 'bertil-1', cecilia: 'cecilia-1', dagny: 'dagny-1', erik: 'erik-1' };
 for (const pair of (env.NARA_REGION_USERS || '').split(',').filter(Boolean)) {
   const [name, id] = pair.split(':');
   if (name && id) USERS[name.trim()] = id.trim();
@@ -56,6 +56,7 @@ const PATIENT_NAMES = {
   bertil: ['Berg', 'Bertil'],
   cecilia: ['Carlsson', 'Cecilia'],
   dagny: ['Dahl', 'Dagny'],
+  erik: ['Ek', 'Erik'],
 };
 
 const SMART_SCOPES = [

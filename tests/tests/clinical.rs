@@ -1,7 +1,7 @@
 //! Clinical safety against the real test region (ADR 0013): the care team's personal
 //! best drives the peak-flow zones, a known arrhythmia makes an irregular pulse a note,
-//! and a meter's "HI" reaches the region as a bound with its context. Dagny has her own
-//! patient so her care team's Goals do not touch the other stories.
+//! and a meter's "HI" reaches the region as a bound with its context. Erik has his own
+//! patient so his care team's Goals do not touch the other stories.
 
 use std::time::Duration;
 
@@ -26,15 +26,15 @@ async fn the_care_teams_personal_best_and_arrhythmia_mark_and_a_meters_hi_on_the
     let region = region();
     region.nurse(&[
         "thresholds",
-        "dagny-1",
+        "erik-1",
         "peak-flow",
         "--personal-best",
         "450",
     ]);
-    region.nurse(&["thresholds", "dagny-1", "bp", "--known-arrhythmia", "true"]);
+    region.nurse(&["thresholds", "erik-1", "bp", "--known-arrhythmia", "true"]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (nara, patient) = region.phone(dir.path(), "dagny", "dagny").await;
-    assert_eq!(patient, "dagny-1");
+    let (nara, patient) = region.phone(dir.path(), "erik", "erik").await;
+    assert_eq!(patient, "erik-1");
     sync_finished(&nara, Duration::from_secs(120)).await;
 
     // Peak flow: 450 L/min personal best → 300 is yellow (67 %), 380 green.
@@ -118,7 +118,7 @@ async fn the_care_teams_personal_best_and_arrhythmia_mark_and_a_meters_hi_on_the
     let found = resources(&fhir_json(&direct_client(), url).await);
     assert_eq!(found.len(), 1, "{found:?}");
     let obs = &found[0];
-    assert_eq!(obs["subject"]["reference"], "Patient/dagny-1");
+    assert_eq!(obs["subject"]["reference"], "Patient/erik-1");
     assert_eq!(obs["valueQuantity"]["comparator"], ">", "{obs}");
     assert_eq!(obs["valueQuantity"]["value"], 33.3);
     let meal = obs["component"]

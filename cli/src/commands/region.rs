@@ -670,6 +670,7 @@ pub fn sync(ctx: &Ctx, args: &SyncArgs) -> anyhow::Result<()> {
     } else {
         println!("{}", report_table(ctx, &report));
         print_failed(ctx, &status);
+        print_unusable(ctx, &status);
     }
     if !report.finished {
         return Err(bilingual_error(
@@ -712,6 +713,17 @@ fn print_failed(ctx: &Ctx, status: &SyncStatus) {
     }
 }
 
+/// The care team's Goals and CarePlans that could not be used: one sentence each.
+fn print_unusable(ctx: &Ctx, status: &SyncStatus) {
+    for u in &status.unusable {
+        let text = u.text();
+        println!(
+            "{}",
+            render::alert(ctx, &format!("⚠ {}", text.get(ctx.lang)))
+        );
+    }
+}
+
 // ------------------------------------------------------------------------ status
 
 /// The sync status as a table.
@@ -735,12 +747,29 @@ pub fn status_table(ctx: &Ctx, status: &SyncStatus, settings: &Settings) -> Stri
             .collect();
         format!("{}: {}", status.failed.len(), list.join(", "))
     };
+    let unusable = if status.unusable.is_empty() {
+        "0".to_owned()
+    } else {
+        let list: Vec<String> = status
+            .unusable
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} {} {}",
+                    u.resource.resource_type(),
+                    u.reason.code(),
+                    u.field
+                )
+            })
+            .collect();
+        format!("{}: {}", status.unusable.len(), list.join(", "))
+    };
     let last_error = status
         .last_error
         .clone()
         .or_else(|| settings.last_error.clone())
         .unwrap_or_else(|| "—".to_owned());
-    let rows: [(&str, &str, String); 8] = [
+    let rows: [(&str, &str, String); 9] = [
         (
             "Region",
             "Region",
@@ -763,6 +792,7 @@ pub fn status_table(ctx: &Ctx, status: &SyncStatus, settings: &Settings) -> Stri
         ),
         ("Skickas nu", "In flight", status.in_flight.to_string()),
         ("Avvisade", "Failed", failed),
+        ("Kunde inte användas", "Could not be used", unusable),
         (
             "Senast lyckade synk",
             "Last success",
@@ -804,6 +834,7 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<()> {
         return print_json(&value);
     }
     println!("{}", status_table(ctx, &status, &settings));
+    print_unusable(ctx, &status);
     if !status.logged_in {
         let line = &both(
             ctx.lang,

@@ -15,6 +15,11 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (5, "chat", include_str!("migrations/005_chat.sql")),
     (6, "notices", include_str!("migrations/006_notices.sql")),
     (7, "content", include_str!("migrations/007_content.sql")),
+    (
+        8,
+        "care_plan_sources",
+        include_str!("migrations/008_care_plan_sources.sql"),
+    ),
 ];
 
 /// The schema version this build writes: the last migration's.
@@ -52,4 +57,42 @@ pub enum MigrationError {
     /// SQLite failed.
     #[error("migration failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_8_forgets_the_goal_and_care_plan_cursors_only() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for (v, _, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v <= 7) {
+            conn.execute_batch(sql).expect("older migration");
+            conn.pragma_update(None, "user_version", v)
+                .expect("version");
+        }
+        for key in [
+            "cursor/Goal",
+            "cursor/CarePlan",
+            "cursor/Communication",
+            "login/session",
+        ] {
+            conn.execute(
+                "INSERT INTO sync_meta (key, value) VALUES (?1, x'00')",
+                [key],
+            )
+            .expect("row");
+        }
+        assert_eq!(migrate(&mut conn).expect("migrate"), 7);
+        let mut keys: Vec<String> = conn
+            .prepare("SELECT key FROM sync_meta ORDER BY key")
+            .expect("query")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("keys");
+        keys.sort();
+        assert_eq!(keys, vec!["cursor/Communication", "login/session"]);
+        assert_eq!(version(&conn).expect("v"), CURRENT_VERSION);
+    }
 }

@@ -314,6 +314,12 @@ pub fn meta_put(
     Ok(())
 }
 
+/// Deletes the sync value `key` (that key only, not keys it is a prefix of).
+pub fn meta_delete(tx: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM sync_meta WHERE key = ?1", [key])?;
+    Ok(())
+}
+
 /// Deletes sync values whose key starts with `prefix` (all of them for "").
 pub fn meta_clear(tx: &Transaction<'_>, prefix: &str) -> Result<(), StoreError> {
     tx.execute(

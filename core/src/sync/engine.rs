@@ -30,9 +30,12 @@ use crate::store::outbox::{self, Entity};
 /// Builds the incremental search URL of a resource type.
 type SearchUrl<'a> = dyn Fn(&str) -> Result<Url, SyncError> + Sync + 'a;
 /// Stores the newest `lastUpdated` seen for a resource type.
+mod care_plan;
 mod content;
 mod notices;
 mod owner;
+
+pub use care_plan::{CarePlanResource, UnusableDownload, UnusableReason};
 
 type SaveCursor<'a> = dyn Fn(&str, Option<Timestamp>) -> Result<(), SyncError> + Sync + 'a;
 
@@ -217,6 +220,10 @@ pub struct SyncStatus {
     pub in_flight: u64,
     /// Changes the region refused, with reasons (kept locally, never dropped).
     pub failed: Vec<FailedUpload>,
+    /// Downloaded Goals and CarePlans that could not be used (type, reason, element;
+    /// no values, no ids). Each is read again on every sync until the care team fixes
+    /// it; meanwhile what applied before stays in force. Empty when all were usable.
+    pub unusable: Vec<UnusableDownload>,
     /// The end of the last sync that finished without error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_success: Option<Timestamp>,
@@ -513,6 +520,7 @@ impl Region<'_> {
                     error: row.error,
                 })
                 .collect(),
+            unusable: self.unusable()?,
             last_success,
             last_error,
         })
@@ -1028,9 +1036,10 @@ impl Region<'_> {
     }
 
     /// Downloads the care team's thresholds (`Goal`) and measurement schedules
-    /// (`CarePlan`) for the patient and applies what changed; the flag says whether both
-    /// searches came back. A resource that cannot be read is reported and skipped; what
-    /// the store had stays.
+    /// (`CarePlan`), deletions included (`care_plan.rs`), then chat, notices and
+    /// content, and applies what changed; the flag says whether every request came back.
+    /// A Goal or CarePlan that cannot be used is kept for retry and listed in
+    /// [`SyncStatus::unusable`]; what the store had stays.
     async fn download(
         &self,
         base: &Url,
@@ -1068,79 +1077,9 @@ impl Region<'_> {
             }
             Ok(())
         };
-        let mut thresholds = 0;
-        let mut schedules = 0;
-        let mut complete = true;
-        let goals = self
-            .search(search("Goal")?, "Goal", deadline, report)
+        let (thresholds, schedules, mut complete) = self
+            .download_care_plan(base, &patient, &search, deadline, report)
             .await?;
-        complete &= goals.is_some();
-        if let Some(goals) = goals {
-            let mut downloaded = Vec::new();
-            let mut newest = None;
-            for goal in &goals {
-                match fhir::thresholds_from_goal(goal, &patient) {
-                    Ok(g) => {
-                        newest = newest.max(g.last_updated);
-                        downloaded.push(g);
-                    }
-                    Err(e) => {
-                        tracing::warn!(field = %e.field, problem = %e.problem, "a Goal was skipped")
-                    }
-                }
-            }
-            for goal in fhir::goal::newest_per_kind(downloaded) {
-                let plan = self.nara.care_plan();
-                let current = plan.thresholds(goal.kind)?;
-                match goal.thresholds {
-                    Some(set) if set != current => {
-                        plan.set_thresholds(set)?;
-                        thresholds += 1;
-                    }
-                    Some(_) => {}
-                    None => {
-                        if current.rule.origin == crate::domain::triage::ThresholdOrigin::CareTeam {
-                            plan.clear_thresholds(goal.kind)?;
-                            thresholds += 1;
-                        }
-                    }
-                }
-            }
-            save_cursor("Goal", newest)?;
-        }
-        let plans = self
-            .search(search("CarePlan")?, "CarePlan", deadline, report)
-            .await?;
-        complete &= plans.is_some();
-        if let Some(plans) = plans {
-            let plan = self.nara.care_plan();
-            let mut newest = None;
-            for care_plan in &plans {
-                let found = match fhir::schedules_from_care_plan(care_plan, &patient) {
-                    Ok(found) => found,
-                    Err(e) => {
-                        tracing::warn!(field = %e.field, problem = %e.problem, "a CarePlan was skipped");
-                        continue;
-                    }
-                };
-                newest = newest.max(found.last_updated);
-                let prefix = found.id_prefix();
-                let stored = plan.schedules()?;
-                for old in stored.iter().filter(|s| s.id.starts_with(&prefix)) {
-                    if !found.schedules.iter().any(|s| s.id == old.id) {
-                        plan.remove_schedule(&old.id)?;
-                        schedules += 1;
-                    }
-                }
-                for schedule in found.schedules {
-                    if !stored.contains(&schedule) {
-                        plan.set_schedule(schedule)?;
-                        schedules += 1;
-                    }
-                }
-            }
-            save_cursor("CarePlan", newest)?;
-        }
         complete &= self
             .download_chat(&patient, &search, &save_cursor, deadline, report)
             .await?;
