@@ -49,14 +49,18 @@ impl TriageHistory {
         at: Timestamp,
         quality: &QualityFlags,
     ) {
-        if !self.seen.insert(id) {
+        let weight = match *measurement {
+            Measurement::BodyWeight { kg } if !quality.is_poor() => Some(kg),
+            _ => None,
+        };
+        // Only readings a rule looks back at are kept (and their ids remembered), so a
+        // year of blood pressures costs the history nothing.
+        if (weight.is_none() && !quality.irregular_pulse) || !self.seen.insert(id) {
             return;
         }
-        if let Measurement::BodyWeight { kg } = *measurement {
-            if !quality.is_poor() {
-                let i = self.weights.partition_point(|(t, _)| *t <= at);
-                self.weights.insert(i, (at, kg));
-            }
+        if let Some(kg) = weight {
+            let i = self.weights.partition_point(|(t, _)| *t <= at);
+            self.weights.insert(i, (at, kg));
         }
         if quality.irregular_pulse {
             let i = self.irregular_pulses.partition_point(|t| *t <= at);
@@ -69,7 +73,8 @@ impl TriageHistory {
         self.add(r.id, &r.measurement, r.effective_at, &r.quality);
     }
 
-    /// True if the reading with `id` is already in the history.
+    /// True if the reading with `id` is in the history (only readings that a rule looks
+    /// back at are kept).
     pub fn contains(&self, id: ReadingId) -> bool {
         self.seen.contains(&id)
     }
