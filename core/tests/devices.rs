@@ -642,3 +642,58 @@ fn infinity_from_a_device_is_bounded_by_the_red_edge() {
         "{preview:?}"
     );
 }
+
+/// Any decoder's "beyond range" specials become bounds (ADR 0013 §4): a cuff's +INF
+/// systolic is "above 179 mmHg" and red, a +INF pulse beside it is "above 130", an
+/// oximeter's −INF saturation is "below 92 %" and red; a saturation above 100 % is no
+/// value.
+#[test]
+fn beyond_range_specials_of_cuffs_and_oximeters_are_bounds() {
+    use nara_core::domain::reading::{Comparator, Metric};
+    use nara_core::domain::text::Lang;
+    let f = open();
+    let preview = |v: &DeviceValue| match f.nara.devices().preview(v, &cuff()).expect("preview").1 {
+        Preview::Reading(r) => Ok(*r),
+        other => Err(other),
+    };
+    let mut sys_inf = bp_record(120, 80, &civil("2026-11-24T07:30:00"), None, None);
+    sys_inf.bytes[1..3].copy_from_slice(&0x07FEu16.to_le_bytes());
+    let r = preview(&sys_inf).expect("a reading");
+    assert_eq!(r.comparator(Metric::Systolic), Some(Comparator::Above));
+    assert_eq!(r.measurement.value(Metric::Systolic), Some(179.0));
+    assert_eq!(r.triage.band, Band::Red);
+    assert!(
+        r.display(Lang::En)
+            .contains("Systolic pressure above 179 mmHg"),
+        "{}",
+        r.display(Lang::En)
+    );
+
+    let mut pulse_inf = bp_record(120, 80, &civil("2026-11-24T07:30:00"), None, None);
+    pulse_inf.bytes[14..16].copy_from_slice(&0x07FEu16.to_le_bytes());
+    let r = preview(&pulse_inf).expect("a reading");
+    assert_eq!(r.comparator(Metric::Pulse), Some(Comparator::Above));
+    assert_eq!(r.comparator(Metric::Systolic), None);
+    assert_eq!(r.triage.band, Band::Red, "a pulse above 130 is red (NEWS2)");
+
+    let spot = |spo2: u16| DeviceValue {
+        characteristic: Characteristic::PlxSpotCheckMeasurement,
+        bytes: [
+            vec![0x00],
+            spo2.to_le_bytes().to_vec(),
+            72u16.to_le_bytes().to_vec(),
+        ]
+        .concat(),
+    };
+    let r = preview(&spot(0x0802)).expect("a reading");
+    assert_eq!(r.comparator(Metric::SpO2), Some(Comparator::Below));
+    assert_eq!(r.measurement.value(Metric::SpO2), Some(92.0));
+    assert_eq!(r.triage.band, Band::Red);
+    assert!(matches!(
+        preview(&spot(0x07FE)),
+        Err(Preview::NotAReading(NotAReading::NoValue {
+            special: Some(Special::PositiveInfinity),
+            ..
+        }))
+    ));
+}

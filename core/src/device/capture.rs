@@ -24,7 +24,8 @@
 //!   at the limit. With a value and the "result too high/low" status bit, the value is
 //!   the bound. With ±INF and no value, the bound is the edge of the default red band
 //!   ([`ThresholdSet::default_for`]): all that is certain is that the value lies beyond
-//!   it. A metric without a red band (weight) makes no reading from ±INF.
+//!   it (glucose, temperature, the pressures, pulses and saturation alike). A metric
+//!   without a red band there (weight), or a saturation above 100 %, has no value.
 //! - **Glucose context**: meal, tester, health, insulin and HbA1c from the Glucose
 //!   Measurement Context are kept on the reading ([`GlucoseContext`]).
 
@@ -212,14 +213,14 @@ pub fn reading_from(
     match decoded {
         Decoded::BloodPressure(bp) => {
             let user = user_part(bp.user_id, cx.user)?;
-            let systolic = pressure(bp.systolic, bp.unit, "Systolic")?;
-            let diastolic = pressure(bp.diastolic, bp.unit, "Diastolic")?;
+            let mut off_scale = Vec::new();
+            let systolic = pressure(bp.systolic, bp.unit, Metric::Systolic, &mut off_scale)?;
+            let diastolic = pressure(bp.diastolic, bp.unit, Metric::Diastolic, &mut off_scale)?;
             let pulse = bp
                 .pulse_rate
-                .and_then(Medfloat::ok)
-                .map(|p| round_to(p, Metric::Pulse.decimals()));
+                .and_then(|p| optional(p, Metric::Pulse, &mut off_scale));
             let quality = bp.status.map(bp_quality).unwrap_or_default();
-            Ok(build(
+            let mut new = build(
                 Measurement::BloodPressure {
                     systolic,
                     diastolic,
@@ -230,7 +231,9 @@ pub fn reading_from(
                 None,
                 quality,
                 cx,
-            ))
+            );
+            new.off_scale = off_scale;
+            Ok(new)
         }
         Decoded::Weight(w) => {
             let user = user_part(w.user_id, cx.user)?;
@@ -247,18 +250,22 @@ pub fn reading_from(
         Decoded::Glucose(g) => glucose(g, context, cx),
         Decoded::PlxSpotCheck(s) => {
             let quality = plx_quality(s.measurement_status, s.device_status)?;
-            let measurement = spo2(&s.reading, "SpO2PR-Spot-Check - SpO2")?;
+            let (measurement, off_scale) = spo2(&s.reading, "SpO2PR-Spot-Check - SpO2")?;
             let time = if s.device_clock_not_set {
                 None
             } else {
                 s.time_stamp.as_ref()
             };
-            Ok(build(measurement, time, None, None, quality, cx))
+            let mut new = build(measurement, time, None, None, quality, cx);
+            new.off_scale = off_scale;
+            Ok(new)
         }
         Decoded::PlxContinuous(c) => {
             let quality = plx_quality(c.measurement_status, c.device_status)?;
-            let measurement = spo2(&c.normal, "SpO2PR-Normal - SpO2")?;
-            Ok(build(measurement, None, None, None, quality, cx))
+            let (measurement, off_scale) = spo2(&c.normal, "SpO2PR-Normal - SpO2")?;
+            let mut new = build(measurement, None, None, None, quality, cx);
+            new.off_scale = off_scale;
+            Ok(new)
         }
         Decoded::HeartRate(h) => {
             let quality = QualityFlags {
@@ -387,6 +394,10 @@ pub fn beyond_range(metric: Metric, special: Special) -> Option<(f64, Comparator
         Special::NegativeInfinity => Comparator::Below,
         Special::NaN | Special::NRes | Special::Reserved => return None,
     };
+    // No saturation lies above 100 %: a device that says so has no value.
+    if metric == Metric::SpO2 && comparator == Comparator::Above {
+        return None;
+    }
     let defaults = ThresholdSet::default_for(metric.primary_kind());
     let yellow = defaults.for_metric(metric)?.yellow;
     let edge = match comparator {
@@ -472,31 +483,57 @@ fn user_part(user_id: Option<u8>, wanted: Option<u8>) -> Result<Option<u8>, NotA
     }
 }
 
+/// A required value: the number, or for ±INF the bound [`beyond_range`] gives (noted in
+/// `off_scale`); anything else is no value of `field`.
+fn required(
+    value: Result<f64, Special>,
+    metric: Metric,
+    field: &'static str,
+    off_scale: &mut Vec<OffScale>,
+) -> Result<f64, NotAReading> {
+    match value {
+        Ok(v) => Ok(round_to(v, metric.decimals())),
+        Err(special) => {
+            let (bound, comparator) =
+                beyond_range(metric, special).ok_or(NotAReading::NoValue {
+                    field,
+                    special: Some(special),
+                })?;
+            off_scale.push(OffScale { metric, comparator });
+            Ok(bound)
+        }
+    }
+}
+
+/// An optional value (a pulse beside a pressure): as [`required`], but a value the
+/// device did not have is simply left out.
+fn optional(value: Medfloat, metric: Metric, off_scale: &mut Vec<OffScale>) -> Option<f64> {
+    required(value.value(), metric, "", off_scale).ok()
+}
+
 fn pressure(
     value: Medfloat,
     unit: blood_pressure::PressureUnit,
-    field: &'static str,
+    metric: Metric,
+    off_scale: &mut Vec<OffScale>,
 ) -> Result<f64, NotAReading> {
-    blood_pressure::to_mmhg(value, unit)
-        .map(|v| round_to(v, Metric::Systolic.decimals()))
-        .map_err(|s| NotAReading::NoValue {
-            field,
-            special: Some(s),
-        })
+    let field = match metric {
+        Metric::Diastolic => "Diastolic",
+        _ => "Systolic",
+    };
+    required(
+        blood_pressure::to_mmhg(value, unit),
+        metric,
+        field,
+        off_scale,
+    )
 }
 
-fn spo2(pair: &SpO2Pr, field: &'static str) -> Result<Measurement, NotAReading> {
-    let percent = pair.spo2.value().map_err(|s| NotAReading::NoValue {
-        field,
-        special: Some(s),
-    })?;
-    Ok(Measurement::OxygenSaturation {
-        percent: round_to(percent, Metric::SpO2.decimals()),
-        pulse: pair
-            .pulse_rate
-            .ok()
-            .map(|p| round_to(p, Metric::Pulse.decimals())),
-    })
+fn spo2(pair: &SpO2Pr, field: &'static str) -> Result<(Measurement, Vec<OffScale>), NotAReading> {
+    let mut off_scale = Vec::new();
+    let percent = required(pair.spo2.value(), Metric::SpO2, field, &mut off_scale)?;
+    let pulse = optional(pair.pulse_rate, Metric::Pulse, &mut off_scale);
+    Ok((Measurement::OxygenSaturation { percent, pulse }, off_scale))
 }
 
 fn bp_quality(s: MeasurementStatus) -> QualityFlags {
