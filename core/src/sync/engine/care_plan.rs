@@ -534,14 +534,16 @@ impl Region<'_> {
 
     /// The Goal id each kind's care-team thresholds came from.
     fn goal_sources(&self) -> Result<Vec<(ReadingKind, String)>, SyncError> {
-        let mut out = Vec::new();
-        for kind in ReadingKind::ALL {
-            let key = goal_source_key(kind);
-            if let Some(id) = self.nara.store.read(|c, k| outbox::meta_get(c, k, &key))? {
-                out.push((kind, String::from_utf8_lossy(&id).into_owned()));
+        // One read for every kind, not a read per kind.
+        Ok(self.nara.store.read(|c, k| {
+            let mut out = Vec::new();
+            for kind in ReadingKind::ALL {
+                if let Some(id) = outbox::meta_get(c, k, &goal_source_key(kind))? {
+                    out.push((kind, String::from_utf8_lossy(&id).into_owned()));
+                }
             }
-        }
-        Ok(out)
+            Ok::<_, StoreError>(out)
+        })?)
     }
 
     /// The CarePlans whose schedules were applied.
