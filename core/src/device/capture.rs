@@ -45,7 +45,8 @@ use super::ieee11073::{Medfloat, Special};
 use super::plx::{PlxDeviceStatus, PlxMeasurementStatus, SpO2Pr};
 use super::time::DeviceTime;
 use crate::domain::glucose_context::{
-    AmountUnit, GlucoseContext, HealthState, Insulin, InsulinKind, MealRelation, Tester,
+    AmountUnit, GlucoseContext, HBA1C_PERCENT_PLAUSIBLE, HealthState, Insulin, InsulinKind,
+    MealRelation, Tester,
 };
 use crate::domain::reading::{
     Comparator, Measurement, Metric, NewReading, OffScale, QualityFlags, Source,
@@ -462,7 +463,7 @@ fn glucose_context(c: &gatt_glucose::GlucoseContext) -> GlucoseContext {
     let hba1c_percent = c
         .hba1c_percent
         .and_then(Medfloat::ok)
-        .filter(|v| v.is_finite() && (2.0..=25.0).contains(v))
+        .filter(|v| HBA1C_PERCENT_PLAUSIBLE.contains(v))
         .map(|v| round_to(v, 1));
     GlucoseContext {
         meal,

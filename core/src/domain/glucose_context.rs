@@ -106,6 +106,10 @@ pub struct Insulin {
     pub unit: AmountUnit,
 }
 
+/// The HbA1c values (percent, DCCT) a meter's context may carry: outside this range the
+/// value is not a measurement (validation refuses it; device capture leaves it out).
+pub const HBA1C_PERCENT_PLAUSIBLE: std::ops::RangeInclusive<f64> = 2.0..=25.0;
+
 /// The context of a glucose reading. Every part is optional: meters send what the
 /// patient entered.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]

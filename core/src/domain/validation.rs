@@ -219,14 +219,13 @@ pub fn validate(reading: &NewReading, now: Timestamp) -> Result<(), ValidationEr
         if reading.measurement.kind() != crate::domain::reading::ReadingKind::BloodGlucose {
             push(Field::GlucoseContext, Problem::NotOfThisReading);
         }
-        if c.hba1c_percent
-            .is_some_and(|v| !(v.is_finite() && (2.0..=25.0).contains(&v)))
-        {
+        let hba1c = crate::domain::glucose_context::HBA1C_PERCENT_PLAUSIBLE;
+        if c.hba1c_percent.is_some_and(|v| !hba1c.contains(&v)) {
             push(
                 Field::GlucoseContext,
                 Problem::OutOfRange {
-                    min: 2.0,
-                    max: 25.0,
+                    min: *hba1c.start(),
+                    max: *hba1c.end(),
                 },
             );
         }
