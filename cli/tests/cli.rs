@@ -248,3 +248,21 @@ fn chat_send_to_an_unknown_thread_is_a_clear_error() {
     );
     assert_eq!(o.status.code(), Some(2), "{o:?}");
 }
+
+/// A meter's "HI" typed by hand (`>33.3`) is stored as a bound, red, and listed as
+/// "över 33.3", never as an exact 33.3; '>' on a blood pressure is refused.
+#[test]
+fn a_meters_hi_typed_by_hand_is_a_bound() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("data");
+    let o = nara(&dir, &["reading", "add", "glucose", ">33.3", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["triage"]["band"], "red", "{v}");
+    assert_eq!(v["off_scale"][0]["comparator"], "above", "{v}");
+    let o = nara(&dir, &["--lang", "sv", "reading", "list"]);
+    let text = stdout(&o);
+    assert!(text.contains("över 33.3 mmol/L"), "{text}");
+    let o = nara(&dir, &["reading", "add", "bp", ">180/90"]);
+    assert_eq!(o.status.code(), Some(2));
+}
